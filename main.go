@@ -1,0 +1,57 @@
+// Command tinylab is a terminal lab of virtual TinyContainer devices.
+//
+// main parses the first word of the command line and hands the rest to the
+// package that owns that command; it wires the pieces and does nothing else.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// command is one subcommand: its name, a one-line summary for the help text,
+// and the function that runs it and returns the process exit code.
+type command struct {
+	name    string
+	summary string
+	run     func(args []string, stdout, stderr io.Writer) int
+}
+
+// commands lists every subcommand in the order help prints them.
+var commands = []command{}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stdout)
+		return 0
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		usage(stdout)
+		return 0
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c.run(args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "tinylab: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	var b strings.Builder
+	b.WriteString("tinylab: a terminal lab of virtual TinyContainer devices\n\nUsage:\n  tinylab COMMAND [arguments]\n\nCommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  %-10s %s\n", c.name, c.summary)
+	}
+	b.WriteString("\nRun 'tinylab COMMAND -h' for the arguments of a command.\n")
+	io.WriteString(w, b.String())
+}
