@@ -1,0 +1,401 @@
+package sim
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"math"
+	"sync"
+	"time"
+)
+
+// Mode says how virtual time moves.
+type Mode uint8
+
+const (
+	// Fast jumps virtual time to the next due timer.
+	Fast Mode = iota
+	// Paced makes virtual time follow wall time times the speed factor.
+	Paced
+)
+
+func (m Mode) String() string {
+	if m == Paced {
+		return "paced"
+	}
+	return "fast"
+}
+
+// Speed limits of the paced clock.
+const (
+	MinSpeed = 0.25
+	MaxSpeed = 100
+)
+
+// maxLag is how far paced virtual time may trail the wall clock before the
+// clock gives up catching up (a long pause in the process, a debugger): it
+// rebases instead of running a burst of overdue timers.
+const maxLag = 250 * time.Millisecond
+
+// ErrStopped is returned by the run loop and by Task.Sleep after Stop.
+var ErrStopped = errors.New("world stopped")
+
+// World owns the virtual clock, the timer queue and the world lock.
+type World struct {
+	mu sync.Mutex // the world lock: held while any timer or task runs
+
+	now    time.Duration
+	queue  timerQueue
+	order  uint64
+	mode   Mode
+	speed  float64
+	paused bool
+	// Paced mapping: virtual = virtBase + (wall - wallBase) * speed.
+	wallBase time.Time
+	virtBase time.Duration
+	wall     func() time.Time
+
+	wake    chan struct{} // nudges a paced loop that sleeps
+	stopped bool
+}
+
+// Option configures a World.
+type Option func(*World)
+
+// WithWallClock injects the wall clock used by Paced mode (tests).
+func WithWallClock(now func() time.Time) Option { return func(w *World) { w.wall = now } }
+
+// New makes a world at virtual time 0 in the given mode, at speed 1.
+func New(mode Mode, opts ...Option) *World {
+	w := &World{mode: mode, speed: 1, wall: time.Now, wake: make(chan struct{}, 1)}
+	for _, o := range opts {
+		o(w)
+	}
+	w.wallBase = w.wall()
+	return w
+}
+
+// Now is the current virtual time. Inside a timer or task it is that timer's
+// due time; from outside (a CoAP handler in Do) in Paced mode it follows the
+// wall clock, never before the last timer run nor past the next one due.
+func (w *World) Now() time.Duration { return w.now }
+
+// Do runs fn with the world locked, for code that does not run in a timer:
+// a CoAP handler answering a tester, a UI command. It must not be called from
+// inside a timer or task (the world is already theirs).
+func (w *World) Do(fn func()) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.catchUp()
+	fn()
+}
+
+// catchUp moves Now to the paced wall-derived time when nothing is due before it.
+func (w *World) catchUp() {
+	if w.mode != Paced || w.paused {
+		return
+	}
+	v := w.pacedNow()
+	if len(w.queue) > 0 && w.queue[0].at < v {
+		v = w.queue[0].at
+	}
+	if v > w.now {
+		w.now = v
+	}
+}
+
+func (w *World) pacedNow() time.Duration {
+	return w.virtBase + time.Duration(float64(w.wall().Sub(w.wallBase))*w.speed)
+}
+
+// rebase pins the paced mapping to the current virtual time.
+func (w *World) rebase() {
+	w.wallBase = w.wall()
+	w.virtBase = w.now
+}
+
+// Mode is the current mode.
+func (w *World) Mode() Mode {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.mode
+}
+
+// SetMode switches between Fast and Paced from now on.
+func (w *World) SetMode(m Mode) {
+	w.mu.Lock()
+	w.mode = m
+	w.rebase()
+	w.mu.Unlock()
+	w.nudge()
+}
+
+// Speed is the paced speed factor.
+func (w *World) Speed() float64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.speed
+}
+
+// SetSpeed changes the paced speed factor, clamped to [MinSpeed, MaxSpeed].
+func (w *World) SetSpeed(s float64) float64 {
+	s = math.Max(MinSpeed, math.Min(MaxSpeed, s))
+	w.mu.Lock()
+	w.catchUp()
+	w.rebase()
+	w.speed = s
+	w.mu.Unlock()
+	w.nudge()
+	return s
+}
+
+// Paused reports whether the paced clock is paused.
+func (w *World) Paused() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.paused
+}
+
+// SetPaused pauses or resumes the paced clock.
+func (w *World) SetPaused(p bool) {
+	w.mu.Lock()
+	if !w.paused {
+		w.catchUp()
+	}
+	w.paused = p
+	w.rebase()
+	w.mu.Unlock()
+	w.nudge()
+}
+
+func (w *World) nudge() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Timer is a scheduled call. The zero value is not usable; get one from At or NewTimer.
+type Timer struct {
+	w     *World
+	at    time.Duration
+	order uint64
+	fn    func()
+	index int // position in the queue, -1 when not scheduled
+}
+
+// NewTimer makes an unscheduled timer that calls fn; Reset schedules it. A
+// device keeps one per periodic job so rescheduling allocates nothing.
+func (w *World) NewTimer(fn func()) *Timer { return &Timer{w: w, fn: fn, index: -1} }
+
+// At schedules fn at virtual time t (or now, if t is in the past).
+func (w *World) At(t time.Duration, fn func()) *Timer {
+	tm := w.NewTimer(fn)
+	tm.Reset(t)
+	return tm
+}
+
+// Reset (re)schedules the timer at virtual time t. It must be called with the
+// world held (from a timer, a task, or Do).
+func (t *Timer) Reset(at time.Duration) {
+	w := t.w
+	if at < w.now {
+		at = w.now
+	}
+	t.at = at
+	w.order++
+	t.order = w.order
+	if t.index >= 0 {
+		heap.Fix(&w.queue, t.index)
+	} else {
+		heap.Push(&w.queue, t)
+	}
+	if w.mode == Paced {
+		w.nudge()
+	}
+}
+
+// Stop unschedules the timer; it reports whether it was scheduled.
+func (t *Timer) Stop() bool {
+	if t.index < 0 {
+		return false
+	}
+	heap.Remove(&t.w.queue, t.index)
+	return true
+}
+
+// Pending reports whether the timer is scheduled.
+func (t *Timer) Pending() bool { return t.index >= 0 }
+
+// When is the virtual time the timer is (or was last) scheduled for.
+func (t *Timer) When() time.Duration { return t.at }
+
+type timerQueue []*Timer
+
+func (q timerQueue) Len() int { return len(q) }
+func (q timerQueue) Less(i, j int) bool {
+	if q[i].at != q[j].at {
+		return q[i].at < q[j].at
+	}
+	return q[i].order < q[j].order
+}
+func (q timerQueue) Swap(i, j int) {
+	q[i], q[j] = q[j], q[i]
+	q[i].index = i
+	q[j].index = j
+}
+func (q *timerQueue) Push(x any) {
+	t := x.(*Timer)
+	t.index = len(*q)
+	*q = append(*q, t)
+}
+func (q *timerQueue) Pop() any {
+	old := *q
+	t := old[len(old)-1]
+	old[len(old)-1] = nil
+	t.index = -1
+	*q = old[:len(old)-1]
+	return t
+}
+
+// NextDue is the virtual time of the next scheduled timer.
+func (w *World) NextDue() (time.Duration, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.queue) == 0 {
+		return 0, false
+	}
+	return w.queue[0].at, true
+}
+
+// runOne runs the earliest timer if it is due at or before limit. The world is held.
+func (w *World) runOne(limit time.Duration) bool {
+	if len(w.queue) == 0 || w.queue[0].at > limit {
+		return false
+	}
+	t := heap.Pop(&w.queue).(*Timer)
+	w.now = t.at
+	t.fn()
+	return true
+}
+
+// RunUntil runs, in Fast order, every timer due up to virtual time t, then
+// sets the clock to t. It returns early with ctx's error when ctx ends. It is
+// the headless driver; Paced worlds use Run.
+func (w *World) RunUntil(ctx context.Context, t time.Duration) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for w.runOne(t) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	if t > w.now {
+		w.now = t
+	}
+	return nil
+}
+
+// RunWhile runs timers in Fast order until cond (checked with the world held,
+// after each timer) turns false, nothing is left to run, or virtual time would
+// pass limit. It reports whether cond turned false.
+func (w *World) RunWhile(ctx context.Context, limit time.Duration, cond func() bool) (bool, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for cond() {
+		if err := ctx.Err(); err != nil {
+			return false, err
+		}
+		if !w.runOne(limit) {
+			if limit > w.now {
+				w.now = limit
+			}
+			return !cond(), nil
+		}
+	}
+	return true, nil
+}
+
+// Run drives the world until ctx ends or Stop is called: in Fast mode as fast
+// as timers come, in Paced mode following the wall clock. It returns ctx's
+// error or ErrStopped.
+func (w *World) Run(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, w.nudge)
+	defer stop()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for {
+		if w.stopped {
+			return ErrStopped
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if w.mode == Fast && !w.paused {
+			if !w.runOne(math.MaxInt64) {
+				w.sleep(ctx, -1)
+			}
+			continue
+		}
+		if w.paused {
+			w.sleep(ctx, -1)
+			continue
+		}
+		v := w.pacedNow()
+		if len(w.queue) > 0 && w.queue[0].at <= v {
+			if v-w.queue[0].at > time.Duration(float64(maxLag)*w.speed) {
+				w.now = w.queue[0].at
+				w.rebase()
+			}
+			w.runOne(v)
+			continue
+		}
+		if v > w.now {
+			w.now = v
+		}
+		wait := time.Duration(-1)
+		if len(w.queue) > 0 {
+			wait = time.Duration(float64(w.queue[0].at-v) / w.speed)
+		}
+		w.sleep(ctx, wait)
+	}
+}
+
+// sleep releases the world for up to d of wall time (forever if d < 0), or
+// until nudged.
+func (w *World) sleep(ctx context.Context, d time.Duration) {
+	w.mu.Unlock()
+	defer w.mu.Lock()
+	if d < 0 {
+		select {
+		case <-w.wake:
+		case <-ctx.Done():
+		}
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-w.wake:
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// Stop makes Run return.
+func (w *World) Stop() {
+	w.mu.Lock()
+	w.stopped = true
+	w.mu.Unlock()
+	w.nudge()
+}
+
+// Unlocked runs fn with the world lock released, for blocking real I/O done
+// from inside a timer or task (a CoAP exchange with a peer that itself needs
+// the world). The clock cannot move meanwhile: only the run loop moves it,
+// and it is waiting for this timer or task to finish.
+func (w *World) Unlocked(fn func()) {
+	w.mu.Unlock()
+	defer w.mu.Lock()
+	fn()
+}
