@@ -42,17 +42,22 @@ var (
 // FieldError says which metadata field is wrong, what was expected and what
 // came instead.
 type FieldError struct {
-	Field string // e.g. "container.uid", "endpoints[2].direction", "security[5] (data token)"
+	Field string // "metadata" for the whole, else e.g. "container.uid", "endpoints[2].direction", "security.data-token"
 	Want  string // what the format expects there
 	Got   string // what the input had
 	Err   error  // one of the sentinels above
 }
 
 func (e *FieldError) Error() string {
-	if e.Got == "" {
-		return fmt.Sprintf("metadata: %s: %v: want %s", e.Field, e.Err, e.Want)
+	s := "metadata: "
+	if e.Field != "metadata" {
+		s += e.Field + ": "
 	}
-	return fmt.Sprintf("metadata: %s: %v: want %s, got %s", e.Field, e.Err, e.Want, e.Got)
+	s += fmt.Sprintf("%v: want %s", e.Err, e.Want)
+	if e.Got != "" {
+		s += ", got " + e.Got
+	}
+	return s
 }
 
 func (e *FieldError) Unwrap() error { return e.Err }
