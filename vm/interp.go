@@ -1,0 +1,748 @@
+package vm
+
+import (
+	"encoding/binary"
+	"errors"
+	"math/bits"
+)
+
+// run is the interpreter loop. It keeps its state in locals so that the Go
+// compiler can hold them in machine registers: pc, the eBPF registers (an
+// array in this frame), acc (packed class counts, see Program.vec) and taken
+// (taken branches plus local calls). Every load and store is checked against
+// the region its address falls in.
+func (in *Instance) run(entry int, r1, r2 uint64) (uint64, error) {
+	var r [16]uint64
+	r[1], r[2] = r1, r2
+	r[10] = StackBase + StackFrameSize
+	code := in.prog.code
+	vec := in.prog.vec
+	pc := entry
+	depth := 0
+	var taken uint64
+	limit, err := in.checkpoint(0, 0, entry, entry)
+	if err != nil {
+		return 0, err
+	}
+	acc := vec[entry]
+
+	for {
+		s := &code[pc]
+		switch s.op {
+		case opAdd64K:
+			r[s.dst&15] += s.imm
+		case opMul64K:
+			r[s.dst&15] *= s.imm
+		case opDiv64K:
+			in.stats.Divide++
+			if s.imm == 0 {
+				r[s.dst&15] = 0
+			} else {
+				r[s.dst&15] /= s.imm
+			}
+		case opSDiv64K:
+			in.stats.Divide++
+			if s.imm == 0 {
+				r[s.dst&15] = 0
+			} else {
+				r[s.dst&15] = uint64(int64(r[s.dst&15]) / int64(s.imm))
+			}
+		case opOr64K:
+			r[s.dst&15] |= s.imm
+		case opAnd64K:
+			r[s.dst&15] &= s.imm
+		case opLsh64K:
+			r[s.dst&15] <<= s.imm
+		case opRsh64K:
+			r[s.dst&15] >>= s.imm
+		case opMod64K:
+			in.stats.Divide++
+			if s.imm != 0 {
+				r[s.dst&15] %= s.imm
+			}
+		case opSMod64K:
+			in.stats.Divide++
+			if s.imm != 0 {
+				r[s.dst&15] = uint64(int64(r[s.dst&15]) % int64(s.imm))
+			}
+		case opXor64K:
+			r[s.dst&15] ^= s.imm
+		case opMov64K:
+			r[s.dst&15] = s.imm
+		case opArsh64K:
+			r[s.dst&15] = uint64(int64(r[s.dst&15]) >> s.imm)
+		case opLddw:
+			r[s.dst&15] = s.imm
+			pc += 2
+			continue
+
+		case opAdd64X:
+			r[s.dst&15] += r[s.src&15]
+		case opSub64X:
+			r[s.dst&15] -= r[s.src&15]
+		case opMul64X:
+			r[s.dst&15] *= r[s.src&15]
+		case opDiv64X:
+			in.stats.Divide++
+			if v := r[s.src&15]; v == 0 {
+				r[s.dst&15] = 0
+			} else {
+				r[s.dst&15] /= v
+			}
+		case opSDiv64X:
+			in.stats.Divide++
+			if v := int64(r[s.src&15]); v == 0 {
+				r[s.dst&15] = 0
+			} else {
+				r[s.dst&15] = uint64(int64(r[s.dst&15]) / v)
+			}
+		case opOr64X:
+			r[s.dst&15] |= r[s.src&15]
+		case opAnd64X:
+			r[s.dst&15] &= r[s.src&15]
+		case opLsh64X:
+			r[s.dst&15] <<= r[s.src&15] & 63
+		case opRsh64X:
+			r[s.dst&15] >>= r[s.src&15] & 63
+		case opMod64X:
+			in.stats.Divide++
+			if v := r[s.src&15]; v != 0 {
+				r[s.dst&15] %= v
+			}
+		case opSMod64X:
+			in.stats.Divide++
+			if v := int64(r[s.src&15]); v != 0 {
+				r[s.dst&15] = uint64(int64(r[s.dst&15]) % v)
+			}
+		case opXor64X:
+			r[s.dst&15] ^= r[s.src&15]
+		case opMov64X:
+			r[s.dst&15] = r[s.src&15]
+		case opArsh64X:
+			r[s.dst&15] = uint64(int64(r[s.dst&15]) >> (r[s.src&15] & 63))
+		case opNeg64:
+			r[s.dst&15] = -r[s.dst&15]
+		case opMovSX8to64:
+			r[s.dst&15] = uint64(int64(int8(r[s.src&15])))
+		case opMovSX16to64:
+			r[s.dst&15] = uint64(int64(int16(r[s.src&15])))
+		case opMovSX32to64:
+			r[s.dst&15] = uint64(int64(int32(r[s.src&15])))
+
+		case opAdd32K:
+			r[s.dst&15] = uint64(uint32(r[s.dst&15]) + uint32(s.imm))
+		case opMul32K:
+			r[s.dst&15] = uint64(uint32(r[s.dst&15]) * uint32(s.imm))
+		case opDiv32K:
+			in.stats.Divide++
+			if v := uint32(s.imm); v == 0 {
+				r[s.dst&15] = 0
+			} else {
+				r[s.dst&15] = uint64(uint32(r[s.dst&15]) / v)
+			}
+		case opSDiv32K:
+			in.stats.Divide++
+			if v := int32(s.imm); v == 0 {
+				r[s.dst&15] = 0
+			} else {
+				r[s.dst&15] = uint64(uint32(int32(r[s.dst&15]) / v))
+			}
+		case opOr32K:
+			r[s.dst&15] = uint64(uint32(r[s.dst&15]) | uint32(s.imm))
+		case opAnd32K:
+			r[s.dst&15] = uint64(uint32(r[s.dst&15]) & uint32(s.imm))
+		case opLsh32K:
+			r[s.dst&15] = uint64(uint32(r[s.dst&15]) << s.imm)
+		case opRsh32K:
+			r[s.dst&15] = uint64(uint32(r[s.dst&15]) >> s.imm)
+		case opMod32K:
+			in.stats.Divide++
+			if v := uint32(s.imm); v != 0 {
+				r[s.dst&15] = uint64(uint32(r[s.dst&15]) % v)
+			} else {
+				r[s.dst&15] = uint64(uint32(r[s.dst&15]))
+			}
+		case opSMod32K:
+			in.stats.Divide++
+			if v := int32(s.imm); v != 0 {
+				r[s.dst&15] = uint64(uint32(int32(r[s.dst&15]) % v))
+			} else {
+				r[s.dst&15] = uint64(uint32(r[s.dst&15]))
+			}
+		case opXor32K:
+			r[s.dst&15] = uint64(uint32(r[s.dst&15]) ^ uint32(s.imm))
+		case opMov32K:
+			r[s.dst&15] = uint64(uint32(s.imm))
+		case opArsh32K:
+			r[s.dst&15] = uint64(uint32(int32(r[s.dst&15]) >> s.imm))
+
+		case opAdd32X:
+			r[s.dst&15] = uint64(uint32(r[s.dst&15]) + uint32(r[s.src&15]))
+		case opSub32X:
+			r[s.dst&15] = uint64(uint32(r[s.dst&15]) - uint32(r[s.src&15]))
+		case opMul32X:
+			r[s.dst&15] = uint64(uint32(r[s.dst&15]) * uint32(r[s.src&15]))
+		case opDiv32X:
+			in.stats.Divide++
+			if v := uint32(r[s.src&15]); v == 0 {
+				r[s.dst&15] = 0
+			} else {
+				r[s.dst&15] = uint64(uint32(r[s.dst&15]) / v)
+			}
+		case opSDiv32X:
+			in.stats.Divide++
+			if v := int32(r[s.src&15]); v == 0 {
+				r[s.dst&15] = 0
+			} else {
+				r[s.dst&15] = uint64(uint32(int32(r[s.dst&15]) / v))
+			}
+		case opOr32X:
+			r[s.dst&15] = uint64(uint32(r[s.dst&15]) | uint32(r[s.src&15]))
+		case opAnd32X:
+			r[s.dst&15] = uint64(uint32(r[s.dst&15]) & uint32(r[s.src&15]))
+		case opLsh32X:
+			r[s.dst&15] = uint64(uint32(r[s.dst&15]) << (r[s.src&15] & 31))
+		case opRsh32X:
+			r[s.dst&15] = uint64(uint32(r[s.dst&15]) >> (r[s.src&15] & 31))
+		case opMod32X:
+			in.stats.Divide++
+			if v := uint32(r[s.src&15]); v != 0 {
+				r[s.dst&15] = uint64(uint32(r[s.dst&15]) % v)
+			} else {
+				r[s.dst&15] = uint64(uint32(r[s.dst&15]))
+			}
+		case opSMod32X:
+			in.stats.Divide++
+			if v := int32(r[s.src&15]); v != 0 {
+				r[s.dst&15] = uint64(uint32(int32(r[s.dst&15]) % v))
+			} else {
+				r[s.dst&15] = uint64(uint32(r[s.dst&15]))
+			}
+		case opXor32X:
+			r[s.dst&15] = uint64(uint32(r[s.dst&15]) ^ uint32(r[s.src&15]))
+		case opMov32X:
+			r[s.dst&15] = uint64(uint32(r[s.src&15]))
+		case opArsh32X:
+			r[s.dst&15] = uint64(uint32(int32(r[s.dst&15]) >> (r[s.src&15] & 31)))
+		case opNeg32:
+			r[s.dst&15] = uint64(-uint32(r[s.dst&15]))
+		case opMovSX8to32:
+			r[s.dst&15] = uint64(uint32(int32(int8(r[s.src&15]))))
+		case opMovSX16to32:
+			r[s.dst&15] = uint64(uint32(int32(int16(r[s.src&15]))))
+
+		case opNop:
+		case opSwap16:
+			r[s.dst&15] = uint64(bits.ReverseBytes16(uint16(r[s.dst&15])))
+		case opSwap32:
+			r[s.dst&15] = uint64(bits.ReverseBytes32(uint32(r[s.dst&15])))
+		case opSwap64:
+			r[s.dst&15] = bits.ReverseBytes64(r[s.dst&15])
+
+		case opLdxB:
+			a := r[s.src&15] + uint64(int64(s.off))
+			rg := &in.mem[a>>28&15]
+			o := a & (RegionSpan - 1)
+			if a>>32 != 0 || o+1 > rg.rlen {
+				return 0, in.fault(a, 1, AccessRead, acc, taken, pc)
+			}
+			r[s.dst&15] = uint64(rg.buf[o])
+		case opLdxH:
+			a := r[s.src&15] + uint64(int64(s.off))
+			rg := &in.mem[a>>28&15]
+			o := a & (RegionSpan - 1)
+			if a>>32 != 0 || o+2 > rg.rlen {
+				return 0, in.fault(a, 2, AccessRead, acc, taken, pc)
+			}
+			r[s.dst&15] = uint64(binary.LittleEndian.Uint16(rg.buf[o:]))
+		case opLdxW:
+			a := r[s.src&15] + uint64(int64(s.off))
+			rg := &in.mem[a>>28&15]
+			o := a & (RegionSpan - 1)
+			if a>>32 != 0 || o+4 > rg.rlen {
+				return 0, in.fault(a, 4, AccessRead, acc, taken, pc)
+			}
+			r[s.dst&15] = uint64(binary.LittleEndian.Uint32(rg.buf[o:]))
+		case opLdxDW:
+			a := r[s.src&15] + uint64(int64(s.off))
+			rg := &in.mem[a>>28&15]
+			o := a & (RegionSpan - 1)
+			if a>>32 != 0 || o+8 > rg.rlen {
+				return 0, in.fault(a, 8, AccessRead, acc, taken, pc)
+			}
+			r[s.dst&15] = binary.LittleEndian.Uint64(rg.buf[o:])
+		case opLdxSB:
+			a := r[s.src&15] + uint64(int64(s.off))
+			rg := &in.mem[a>>28&15]
+			o := a & (RegionSpan - 1)
+			if a>>32 != 0 || o+1 > rg.rlen {
+				return 0, in.fault(a, 1, AccessRead, acc, taken, pc)
+			}
+			r[s.dst&15] = uint64(int64(int8(rg.buf[o])))
+		case opLdxSH:
+			a := r[s.src&15] + uint64(int64(s.off))
+			rg := &in.mem[a>>28&15]
+			o := a & (RegionSpan - 1)
+			if a>>32 != 0 || o+2 > rg.rlen {
+				return 0, in.fault(a, 2, AccessRead, acc, taken, pc)
+			}
+			r[s.dst&15] = uint64(int64(int16(binary.LittleEndian.Uint16(rg.buf[o:]))))
+		case opLdxSW:
+			a := r[s.src&15] + uint64(int64(s.off))
+			rg := &in.mem[a>>28&15]
+			o := a & (RegionSpan - 1)
+			if a>>32 != 0 || o+4 > rg.rlen {
+				return 0, in.fault(a, 4, AccessRead, acc, taken, pc)
+			}
+			r[s.dst&15] = uint64(int64(int32(binary.LittleEndian.Uint32(rg.buf[o:]))))
+
+		case opStB, opStxB:
+			a := r[s.dst&15] + uint64(int64(s.off))
+			rg := &in.mem[a>>28&15]
+			o := a & (RegionSpan - 1)
+			if a>>32 != 0 || o+1 > rg.wlen {
+				return 0, in.fault(a, 1, AccessWrite, acc, taken, pc)
+			}
+			v := s.imm
+			if s.op == opStxB {
+				v = r[s.src&15]
+			}
+			rg.buf[o] = byte(v)
+		case opStH, opStxH:
+			a := r[s.dst&15] + uint64(int64(s.off))
+			rg := &in.mem[a>>28&15]
+			o := a & (RegionSpan - 1)
+			if a>>32 != 0 || o+2 > rg.wlen {
+				return 0, in.fault(a, 2, AccessWrite, acc, taken, pc)
+			}
+			v := s.imm
+			if s.op == opStxH {
+				v = r[s.src&15]
+			}
+			binary.LittleEndian.PutUint16(rg.buf[o:], uint16(v))
+		case opStW, opStxW:
+			a := r[s.dst&15] + uint64(int64(s.off))
+			rg := &in.mem[a>>28&15]
+			o := a & (RegionSpan - 1)
+			if a>>32 != 0 || o+4 > rg.wlen {
+				return 0, in.fault(a, 4, AccessWrite, acc, taken, pc)
+			}
+			v := s.imm
+			if s.op == opStxW {
+				v = r[s.src&15]
+			}
+			binary.LittleEndian.PutUint32(rg.buf[o:], uint32(v))
+		case opStDW, opStxDW:
+			a := r[s.dst&15] + uint64(int64(s.off))
+			rg := &in.mem[a>>28&15]
+			o := a & (RegionSpan - 1)
+			if a>>32 != 0 || o+8 > rg.wlen {
+				return 0, in.fault(a, 8, AccessWrite, acc, taken, pc)
+			}
+			v := s.imm
+			if s.op == opStxDW {
+				v = r[s.src&15]
+			}
+			binary.LittleEndian.PutUint64(rg.buf[o:], v)
+		case opAtomic32, opAtomic64:
+			in.pc = pc
+			if err := in.atomic(s, &r); err != nil {
+				return 0, in.failAt(err, acc, taken, pc)
+			}
+
+		case opJa:
+			goto jump
+		case opJeqK:
+			if r[s.dst&15] == s.imm {
+				goto jump
+			}
+			goto next
+		case opJgtK:
+			if r[s.dst&15] > s.imm {
+				goto jump
+			}
+			goto next
+		case opJgeK:
+			if r[s.dst&15] >= s.imm {
+				goto jump
+			}
+			goto next
+		case opJsetK:
+			if r[s.dst&15]&s.imm != 0 {
+				goto jump
+			}
+			goto next
+		case opJneK:
+			if r[s.dst&15] != s.imm {
+				goto jump
+			}
+			goto next
+		case opJsgtK:
+			if int64(r[s.dst&15]) > int64(s.imm) {
+				goto jump
+			}
+			goto next
+		case opJsgeK:
+			if int64(r[s.dst&15]) >= int64(s.imm) {
+				goto jump
+			}
+			goto next
+		case opJltK:
+			if r[s.dst&15] < s.imm {
+				goto jump
+			}
+			goto next
+		case opJleK:
+			if r[s.dst&15] <= s.imm {
+				goto jump
+			}
+			goto next
+		case opJsltK:
+			if int64(r[s.dst&15]) < int64(s.imm) {
+				goto jump
+			}
+			goto next
+		case opJsleK:
+			if int64(r[s.dst&15]) <= int64(s.imm) {
+				goto jump
+			}
+			goto next
+
+		case opJeqX:
+			if r[s.dst&15] == r[s.src&15] {
+				goto jump
+			}
+			goto next
+		case opJgtX:
+			if r[s.dst&15] > r[s.src&15] {
+				goto jump
+			}
+			goto next
+		case opJgeX:
+			if r[s.dst&15] >= r[s.src&15] {
+				goto jump
+			}
+			goto next
+		case opJsetX:
+			if r[s.dst&15]&r[s.src&15] != 0 {
+				goto jump
+			}
+			goto next
+		case opJneX:
+			if r[s.dst&15] != r[s.src&15] {
+				goto jump
+			}
+			goto next
+		case opJsgtX:
+			if int64(r[s.dst&15]) > int64(r[s.src&15]) {
+				goto jump
+			}
+			goto next
+		case opJsgeX:
+			if int64(r[s.dst&15]) >= int64(r[s.src&15]) {
+				goto jump
+			}
+			goto next
+		case opJltX:
+			if r[s.dst&15] < r[s.src&15] {
+				goto jump
+			}
+			goto next
+		case opJleX:
+			if r[s.dst&15] <= r[s.src&15] {
+				goto jump
+			}
+			goto next
+		case opJsltX:
+			if int64(r[s.dst&15]) < int64(r[s.src&15]) {
+				goto jump
+			}
+			goto next
+		case opJsleX:
+			if int64(r[s.dst&15]) <= int64(r[s.src&15]) {
+				goto jump
+			}
+			goto next
+
+		case opJeq32K:
+			if uint32(r[s.dst&15]) == uint32(s.imm) {
+				goto jump
+			}
+			goto next
+		case opJgt32K:
+			if uint32(r[s.dst&15]) > uint32(s.imm) {
+				goto jump
+			}
+			goto next
+		case opJge32K:
+			if uint32(r[s.dst&15]) >= uint32(s.imm) {
+				goto jump
+			}
+			goto next
+		case opJset32K:
+			if uint32(r[s.dst&15])&uint32(s.imm) != 0 {
+				goto jump
+			}
+			goto next
+		case opJne32K:
+			if uint32(r[s.dst&15]) != uint32(s.imm) {
+				goto jump
+			}
+			goto next
+		case opJsgt32K:
+			if int32(r[s.dst&15]) > int32(s.imm) {
+				goto jump
+			}
+			goto next
+		case opJsge32K:
+			if int32(r[s.dst&15]) >= int32(s.imm) {
+				goto jump
+			}
+			goto next
+		case opJlt32K:
+			if uint32(r[s.dst&15]) < uint32(s.imm) {
+				goto jump
+			}
+			goto next
+		case opJle32K:
+			if uint32(r[s.dst&15]) <= uint32(s.imm) {
+				goto jump
+			}
+			goto next
+		case opJslt32K:
+			if int32(r[s.dst&15]) < int32(s.imm) {
+				goto jump
+			}
+			goto next
+		case opJsle32K:
+			if int32(r[s.dst&15]) <= int32(s.imm) {
+				goto jump
+			}
+			goto next
+
+		case opJeq32X:
+			if uint32(r[s.dst&15]) == uint32(r[s.src&15]) {
+				goto jump
+			}
+			goto next
+		case opJgt32X:
+			if uint32(r[s.dst&15]) > uint32(r[s.src&15]) {
+				goto jump
+			}
+			goto next
+		case opJge32X:
+			if uint32(r[s.dst&15]) >= uint32(r[s.src&15]) {
+				goto jump
+			}
+			goto next
+		case opJset32X:
+			if uint32(r[s.dst&15])&uint32(r[s.src&15]) != 0 {
+				goto jump
+			}
+			goto next
+		case opJne32X:
+			if uint32(r[s.dst&15]) != uint32(r[s.src&15]) {
+				goto jump
+			}
+			goto next
+		case opJsgt32X:
+			if int32(r[s.dst&15]) > int32(r[s.src&15]) {
+				goto jump
+			}
+			goto next
+		case opJsge32X:
+			if int32(r[s.dst&15]) >= int32(r[s.src&15]) {
+				goto jump
+			}
+			goto next
+		case opJlt32X:
+			if uint32(r[s.dst&15]) < uint32(r[s.src&15]) {
+				goto jump
+			}
+			goto next
+		case opJle32X:
+			if uint32(r[s.dst&15]) <= uint32(r[s.src&15]) {
+				goto jump
+			}
+			goto next
+		case opJslt32X:
+			if int32(r[s.dst&15]) < int32(r[s.src&15]) {
+				goto jump
+			}
+			goto next
+		case opJsle32X:
+			if int32(r[s.dst&15]) <= int32(r[s.src&15]) {
+				goto jump
+			}
+			goto next
+
+		case opCall, opCallX:
+			id := s.imm
+			if s.op == opCallX {
+				id = r[s.dst&15]
+			}
+			v, halt, err := in.callHelper(id, &r, pc)
+			if err != nil {
+				return 0, in.failAt(err, acc, taken, pc)
+			}
+			r[0] = v
+			if halt {
+				in.finish(acc, taken, pc)
+				return v, nil
+			}
+			goto next
+		case opCallLocal:
+			in.stats.Call++
+			if depth+1 >= MaxCallDepth {
+				return 0, in.failAt(errAt(ErrCallDepth, pc, "more than %d nested calls", MaxCallDepth), acc, taken, pc)
+			}
+			taken++
+			in.localCalls++
+			if taken >= limit {
+				if limit, err = in.checkpoint(acc, taken, pc, int(s.off)); err != nil {
+					in.stats.TakenBranches = taken
+					return 0, err
+				}
+				acc = 0
+			}
+			f := &in.frames[depth]
+			f.ret, f.r6, f.r7, f.r8, f.r9 = pc+1, r[6], r[7], r[8], r[9]
+			depth++
+			r[10] += StackFrameSize
+			in.mem[slotStack].setStack(in.stack, depth+1)
+			in.dirtyFrames = max(in.dirtyFrames, depth+1)
+			pc = int(s.off)
+			acc += vec[pc]
+			continue
+		case opExit:
+			if depth == 0 {
+				in.finish(acc, taken, pc)
+				return r[0], nil
+			}
+			depth--
+			f := &in.frames[depth]
+			pc, r[6], r[7], r[8], r[9] = f.ret, f.r6, f.r7, f.r8, f.r9
+			r[10] -= StackFrameSize
+			in.mem[slotStack].setStack(in.stack, depth+1)
+			acc += vec[pc]
+			continue
+
+		default:
+			return 0, in.failAt(errAt(ErrIllegalInstruction, pc, "not an instruction start"), acc, taken, pc)
+		}
+		pc++
+		continue
+	next:
+		pc++
+		acc += vec[pc]
+		continue
+	jump:
+		taken++
+		if taken >= limit {
+			if limit, err = in.checkpoint(acc, taken, pc, int(s.off)); err != nil {
+				in.stats.TakenBranches = taken
+				return 0, err
+			}
+			acc = 0
+		}
+		pc = int(s.off)
+		acc += vec[pc]
+	}
+}
+
+func (r *region) setStack(stack []byte, frames int) {
+	n := uint64(frames * StackFrameSize)
+	r.buf, r.rlen, r.wlen = stack[:n], n, n
+}
+
+// fault ends a run on a load or store that failed its check.
+func (in *Instance) fault(addr uint64, n int, acc Access, lanes, taken uint64, pc int) error {
+	in.pc = pc
+	return in.failAt(in.memError(addr, n, acc, ""), lanes, taken, pc)
+}
+
+// failAt ends a run with err raised by the instruction at pc.
+func (in *Instance) failAt(err error, acc, taken uint64, pc int) error {
+	in.finish(acc, taken, pc)
+	return err
+}
+
+// callHelper calls helper id with r1..r5. halt reports that the helper asked
+// to end the run (ErrHalt).
+func (in *Instance) callHelper(id uint64, r *[16]uint64, pc int) (v uint64, halt bool, err error) {
+	in.stats.Call++
+	if id > 0xffffffff || !in.prog.helpers.Known(uint32(id)) {
+		return 0, false, &Error{Kind: ErrIllegalCall, PC: pc, Helper: uint32(id), Detail: "helper not provided by the host"}
+	}
+	if in.helpers == nil {
+		return 0, false, &Error{Kind: ErrIllegalCall, PC: pc, Helper: uint32(id), Detail: "the instance has no helpers"}
+	}
+	in.pc = pc
+	in.args = [5]uint64{r[1], r[2], r[3], r[4], r[5]}
+	v, err = in.helpers.Call(uint32(id), &in.args, &in.memory)
+	if err != nil {
+		if errors.Is(err, ErrHalt) {
+			return v, true, nil
+		}
+		return 0, false, &Error{Kind: ErrHelper, PC: pc, Helper: uint32(id), Err: err}
+	}
+	return v, false, nil
+}
+
+// atomic executes an atomic read-modify-write (RFC 9669 §5.3).
+func (in *Instance) atomic(s *slot, r *[16]uint64) error {
+	n := 4
+	if s.op == opAtomic64 {
+		n = 8
+	}
+	a := r[s.dst&15] + uint64(int64(s.off))
+	if _, _, err := in.lookup(a, n, AccessRead); err != nil {
+		return err
+	}
+	rg, o, err := in.lookup(a, n, AccessWrite)
+	if err != nil {
+		return err
+	}
+	b := rg.buf[o : o+uint64(n)]
+	var old uint64
+	if n == 4 {
+		old = uint64(binary.LittleEndian.Uint32(b))
+	} else {
+		old = binary.LittleEndian.Uint64(b)
+	}
+	src := r[s.src&15]
+	nv := old
+	op := int32(s.aux)
+	switch op &^ AtomicFetch {
+	case AtomicAdd:
+		nv = old + src
+	case AtomicOr:
+		nv = old | src
+	case AtomicAnd:
+		nv = old & src
+	case AtomicXor:
+		nv = old ^ src
+	case AtomicXchg &^ AtomicFetch:
+		nv = src
+	case AtomicCmpXchg &^ AtomicFetch:
+		expect := r[0]
+		if n == 4 {
+			expect = uint64(uint32(expect))
+		}
+		if old == expect {
+			nv = src
+		}
+	}
+	if n == 4 {
+		binary.LittleEndian.PutUint32(b, uint32(nv))
+	} else {
+		binary.LittleEndian.PutUint64(b, nv)
+	}
+	switch {
+	case op == AtomicCmpXchg:
+		r[0] = old
+	case op&AtomicFetch != 0:
+		r[s.src&15] = old
+	}
+	return nil
+}
