@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"tinylab/firewall/fwcli"
 )
 
 // command is one subcommand: its name, a one-line summary for the help text,
@@ -20,7 +22,9 @@ type command struct {
 }
 
 // commands lists every subcommand in the order help prints them.
-var commands = []command{}
+var commands = []command{
+	{"metadata", "make, show and check TinyContainer metadata and tokens", fwcli.Main},
+}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
