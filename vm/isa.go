@@ -468,7 +468,10 @@ func (i Instruction) Format(hi int64, label func(target int) string) string {
 			if i.Src == CallLocal {
 				return "call local " + target()
 			}
-			return "call " + FormatImm(int64(i.Imm))
+			if i.Imm >= 0 && i.Imm < 16 {
+				return "call " + strconv.Itoa(int(i.Imm))
+			}
+			return "call 0x" + strconv.FormatUint(uint64(uint32(i.Imm)), 16)
 		case op == OpCallX:
 			return "call " + i.Dst.String()
 		case op == OpJA || op == OpJA32:
