@@ -168,8 +168,10 @@ func (fw *Firewall) Resolve(req Request) (Endpoint, Decision) {
 	return ep, d
 }
 
-// Deny records a denial decided outside the firewall, for a call it has not
-// seen, so that one place counts everything.
+// Deny records a denial decided outside the firewall (reason is a denial
+// reason, typically bad-pointer) for a call it has not seen, so that one place
+// counts everything. For a call the firewall does see, set Request.Fault
+// instead: the call is then decided and counted once.
 func (fw *Firewall) Deny(req Request, reason Reason, detail string) Decision {
 	d := Decision{Container: req.Container, Call: req.Call, Args: req.Args, Endpoint: req.Endpoint, FD: req.FD, Reason: reason, Detail: detail}
 	fw.mu.Lock()

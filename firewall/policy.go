@@ -10,7 +10,8 @@ type Policy struct {
 	Mask      Mask       // the verified syscall mask; 0 denies everything
 	Endpoints []Endpoint // the container's endpoints, by its own ids
 	// CallsPerLoop caps the calls the container may make between two
-	// BeginLoop calls; 0 takes Options.CallsPerLoop.
+	// BeginLoop calls, granted or not (a flood of denied calls drains the
+	// battery too); 0 takes Options.CallsPerLoop.
 	CallsPerLoop uint32
 }
 
