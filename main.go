@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"tinylab/firewall/fwcli"
+	"tinylab/vm/vmcli"
 )
 
 // command is one subcommand: its name, a one-line summary for the help text,
@@ -24,6 +25,7 @@ type command struct {
 // commands lists every subcommand in the order help prints them.
 var commands = []command{
 	{"metadata", "make, show and check TinyContainer metadata and tokens", fwcli.Main},
+	{"vm", "run, assemble and disassemble eBPF programs (femto-container VM)", vmcli.Main},
 }
 
 func main() {

@@ -640,7 +640,7 @@ func (in *Instance) run(entry int, r1, r2 uint64) (uint64, error) {
 		taken++
 		if taken >= limit {
 			if limit, err = in.checkpoint(acc, taken, pc, int(s.off)); err != nil {
-				in.stats.TakenBranches = taken
+				in.stats.TakenBranches = taken - 1 // refused, so not taken
 				return 0, err
 			}
 			acc = 0

@@ -1,0 +1,3 @@
+loop:
+	add %r0, 1
+	ja loop
