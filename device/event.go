@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -141,8 +142,9 @@ type MissedHeartbeat struct {
 type Denied struct {
 	Container string    `json:"container"`
 	Call      string    `json:"call"`
-	Reason    string    `json:"reason"`
-	Detail    string    `json:"detail,omitempty"`
+	Target    string    `json:"target,omitempty"` // "endpoint 7", "fd 3 (endpoint 2)"
+	Reason    string    `json:"reason"`           // the firewall's reason name: "not-granted"
+	Detail    string    `json:"detail,omitempty"` // what was compared
 	Args      [5]uint64 `json:"args"`
 }
 
@@ -266,22 +268,30 @@ func (e Heartbeat) String() string {
 	if e.Interval == 0 {
 		return "container " + e.Container + ": heartbeat"
 	}
-	return fmt.Sprintf("container %s: heartbeat (+%s)", e.Container, FormatDuration(e.Interval))
+	return fmt.Sprintf("container %s: heartbeat (+%.3f s)", e.Container, e.Interval.Seconds())
 }
 func (e MissedHeartbeat) String() string {
 	return fmt.Sprintf("watchdog: %s missed its heartbeat (%d of %d)", e.Container, e.Missed, e.Max)
 }
 func (e Denied) String() string {
 	s := "denied: " + e.Container + " " + e.Call
-	if e.Detail != "" {
-		s += " " + e.Detail
+	if e.Target != "" {
+		s += " " + e.Target
 	}
-	return s + " (" + e.Reason + ")"
+	s += " (" + strings.ReplaceAll(e.Reason, "-", " ")
+	if e.Detail != "" {
+		s += ": " + e.Detail
+	}
+	return s + ")"
 }
 func (e Fault) String() string {
 	return fmt.Sprintf("vm fault: %s %s(): %s", e.Container, e.Hook, e.Message)
 }
 func (e BudgetExceeded) String() string {
+	if e.Unit == "µs" {
+		v, m := time.Duration(e.Value)*time.Microsecond, time.Duration(e.Max)*time.Microsecond
+		return fmt.Sprintf("limit: %s exceeded %s: %s > %s", e.Container, e.Limit, v, m)
+	}
 	return fmt.Sprintf("limit: %s exceeded %s: %d %s > %d %s", e.Container, e.Limit, e.Value, e.Unit, e.Max, e.Unit)
 }
 func (e SuitStep) String() string {

@@ -109,6 +109,17 @@ func (fw *Firewall) Remove(uid string) {
 	}
 }
 
+// CloseAll closes every fd a container holds, keeping its policy and
+// accounting: the agent calls it when the container stops or fails, as a
+// stopped container's endpoints are no longer open.
+func (fw *Firewall) CloseAll(uid string) {
+	fw.mu.Lock()
+	defer fw.mu.Unlock()
+	if e := fw.byUID[uid]; e != nil {
+		fw.closeAllLocked(e)
+	}
+}
+
 func (fw *Firewall) closeAllLocked(e *entry) {
 	for i := range fw.fds {
 		if fw.fds[i].owner == e {

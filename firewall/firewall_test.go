@@ -255,3 +255,22 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("totals = %+v", tot)
 	}
 }
+
+func TestCloseAllKeepsPolicyAndCounts(t *testing.T) {
+	fw := New(Options{})
+	mustInstall(t, fw, "s", Policy{Mask: MaskOf(CallOpen, CallRead), Endpoints: []Endpoint{{ID: 1, Peer: PeerLocal, PeerEndpoint: 10, Direction: DirIn}}})
+	fd, d := fw.Open(Request{Container: "s", Call: CallOpen, Endpoint: 1})
+	if !d.Allowed {
+		t.Fatalf("open: %v", d)
+	}
+	fw.CloseAll("s")
+	if _, d := fw.Resolve(Request{Container: "s", Call: CallRead, FD: fd}); d.Reason != ReasonEndpointNotOpen {
+		t.Fatalf("read after CloseAll: %v", d)
+	}
+	if _, d := fw.Open(Request{Container: "s", Call: CallOpen, Endpoint: 1}); !d.Allowed {
+		t.Fatalf("reopen after CloseAll: %v", d)
+	}
+	if tot := fw.Totals("s"); tot != (Counter{Allowed: 2, Denied: 1}) {
+		t.Fatalf("counts after CloseAll = %+v", tot)
+	}
+}

@@ -1,0 +1,109 @@
+package device
+
+import (
+	"time"
+
+	"tinylab/firewall"
+	"tinylab/vm"
+)
+
+// Container is one container slot's occupant: its parts as installed, its
+// VM instance, its lifecycle state and its live counters.
+type Container struct {
+	d    *Device
+	Slot int
+	UID  string
+
+	State State
+	Last  Transition // the last state change and its reason
+
+	meta       *firewall.Metadata
+	metaRaw    []byte
+	code, data []byte
+	report     firewall.Report
+	policy     firewall.Policy
+	prog       *vm.Program
+	inst       *vm.Instance
+	hooks      hooks
+	limits     ExtraLimits
+	seq        uint64 // SUIT sequence number that installed it (0: loaded by hand)
+	origin     string // how it arrived: "suit", "coap", "lab", "flash"
+	autostart  bool   // start after install, and again after a reboot
+
+	// live
+	loops      uint64
+	heartbeats uint64
+	lastHB     time.Duration
+	hbSeen     bool
+	missed     int
+	intervals  [16]time.Duration // ring of recent heartbeat intervals
+	cpu        time.Duration     // modelled CPU time, all hooks
+	lastRun    time.Duration     // modelled time of the last loop
+	extra      time.Duration     // helper time of the run in progress
+	energyPJ   int64
+	window     energyWindow
+	restarts   int
+	faults     int
+	locals     map[uint32]uint32
+	inbox      map[uint32][][]byte // per endpoint id: messages from peer containers
+	nextLoop   time.Duration       // when the next loop() is due; periods do not drift
+	loopTimer  Timer
+	wdTimer    Timer
+	restartTmr Timer
+}
+
+// hooks are the program counters of the container's entry points.
+type hooks struct {
+	start, loop, stop int
+	hasStart, hasStop bool
+}
+
+// Transition is one state change.
+type Transition struct {
+	From, To State
+	Reason   string
+	At       time.Duration
+}
+
+type energyWindow struct {
+	start time.Duration
+	pj    int64
+}
+
+// Timing is the container's timing limits, from its metadata.
+func (c *Container) Timing() firewall.Timing { return c.meta.Security.Timing }
+
+// period is the loop period.
+func (c *Container) period() time.Duration {
+	p := time.Duration(c.Timing().LoopPeriodMS) * time.Millisecond
+	if p <= 0 {
+		p = time.Second
+	}
+	return p
+}
+
+// heartbeatTimeout is how long the watchdog waits for a heartbeat.
+func (c *Container) heartbeatTimeout() time.Duration {
+	return time.Duration(c.d.cfg.Watchdog.TimeoutPeriods) * c.period()
+}
+
+// watched reports whether the watchdog expects heartbeats from this
+// container: only when its verified mask lets it call heartbeat.
+func (c *Container) watched() bool { return c.policy.Mask.Has(firewall.CallHeartbeat) }
+
+// Size is the bytes the container takes in its slot (code + data).
+func (c *Container) Size() int { return len(c.code) + len(c.data) }
+
+// ramBytes is what the container takes of the board's RAM while installed:
+// its VM's stack and data, plus the agent's bookkeeping for it.
+func (c *Container) ramBytes() int {
+	if c.prog == nil {
+		return 0
+	}
+	_, data, _ := c.prog.Sizes()
+	return vm.StackSize + data + len(c.data) + containerOverhead
+}
+
+// containerOverhead is the agent's RAM for one container: its thread stack
+// and control block, as TinyContainer allocates one thread per container.
+const containerOverhead = 1024

@@ -1,0 +1,230 @@
+package device
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"tinylab/vm"
+)
+
+func msDuration(ms uint32) time.Duration { return time.Duration(ms) * time.Millisecond }
+
+// transition moves the container to a new state and says so.
+func (c *Container) transition(to State, reason string) {
+	from := c.State
+	c.State = to
+	c.Last = Transition{From: from, To: to, Reason: reason, At: c.d.env.Now()}
+	c.d.emit(StateChange{Container: c.UID, From: from, To: to, Reason: reason})
+}
+
+func (c *Container) timers() {
+	if c.loopTimer == nil {
+		c.loopTimer = c.d.env.NewTimer(c.tick)
+		c.wdTimer = c.d.env.NewTimer(c.watchdog)
+		c.restartTmr = c.d.env.NewTimer(c.restart)
+	}
+}
+
+func (c *Container) stopTimers() {
+	if c.loopTimer != nil {
+		c.loopTimer.Stop()
+		c.wdTimer.Stop()
+		c.restartTmr.Stop()
+	}
+}
+
+// start runs the container: READY -> RUNNING, its start() hook, then a loop
+// every period and the watchdog.
+func (c *Container) start(reason string) {
+	c.timers()
+	c.inst.Reset()
+	c.loops, c.missed, c.hbSeen = 0, 0, false
+	c.window = energyWindow{start: c.d.env.Now()}
+	c.transition(Running, reason)
+	if c.hooks.hasStart {
+		if _, ok := c.run("start", c.hooks.start, msDuration(c.Timing().StartMaxMS), "start_max_ms"); !ok {
+			return
+		}
+	}
+	now := c.d.env.Now()
+	c.nextLoop = now + c.period()
+	c.loopTimer.Reset(c.nextLoop)
+	if c.watched() {
+		c.lastHB = now
+		c.wdTimer.Reset(now + c.heartbeatTimeout())
+	}
+	if !c.autostart {
+		c.autostart = true
+		c.d.persist(c)
+	}
+}
+
+// tick is one loop() call.
+func (c *Container) tick() {
+	if c.State != Running {
+		return
+	}
+	c.d.fw.BeginLoop(c.UID)
+	r0, ok := c.run("loop", c.hooks.loop, msDuration(c.Timing().LoopMaxMS), "loop_max_ms")
+	if !ok {
+		return
+	}
+	c.loops++
+	switch {
+	case r0 != 0:
+		c.stop(fmt.Sprintf("loop() returned %d: finished", int64(r0)))
+	case c.Timing().LoopMaxLifetime > 0 && c.loops >= uint64(c.Timing().LoopMaxLifetime):
+		c.stop(fmt.Sprintf("lifetime reached: %d loops", c.loops))
+	default:
+		c.nextLoop += c.period()
+		c.loopTimer.Reset(c.nextLoop)
+	}
+}
+
+// stop ends a running container: RUNNING -> STOPPING, its stop() hook, READY.
+func (c *Container) stop(reason string) {
+	c.stopTimers()
+	c.d.fw.CloseAll(c.UID)
+	c.transition(Stopping, reason)
+	if c.hooks.hasStop {
+		if _, ok := c.run("stop", c.hooks.stop, msDuration(c.Timing().StopMaxMS), "stop_max_ms"); !ok {
+			return
+		}
+	}
+	c.transition(Ready, "stopped")
+}
+
+// fail stops the container where it is: -> FAILED, and the restart policy
+// decides what comes next.
+func (c *Container) fail(reason string) {
+	c.stopTimers()
+	c.d.fw.CloseAll(c.UID)
+	c.faults++
+	c.transition(Failed, reason)
+	p := c.d.cfg.Restart
+	if !p.OnFailure || (p.MaxRestarts > 0 && c.restarts >= p.MaxRestarts) {
+		return
+	}
+	backoff := p.Backoff << min(c.restarts, 16)
+	backoff = min(backoff, p.MaxBackoff)
+	c.restartTmr.Reset(c.d.env.Now() + backoff)
+}
+
+// restart is the restart policy's timer.
+func (c *Container) restart() {
+	if c.State != Failed || !c.d.on {
+		return
+	}
+	c.restarts++
+	c.transition(Ready, fmt.Sprintf("restart %d after failure", c.restarts))
+	c.start("start after restart")
+}
+
+// watchdog fires when no heartbeat came within the timeout.
+func (c *Container) watchdog() {
+	if c.State != Running {
+		return
+	}
+	c.missed++
+	max := c.d.cfg.Watchdog.MaxMissed
+	c.d.emit(MissedHeartbeat{Container: c.UID, Missed: c.missed, Max: max})
+	if c.missed >= max {
+		c.fail(fmt.Sprintf("watchdog: %d heartbeats missed (timeout %s)", c.missed, c.heartbeatTimeout()))
+		return
+	}
+	c.wdTimer.Reset(c.d.env.Now() + c.heartbeatTimeout())
+}
+
+// heartbeat is the container's heartbeat syscall.
+func (c *Container) heartbeat() {
+	now := c.d.env.Now()
+	var interval time.Duration
+	if c.heartbeats > 0 {
+		interval = now - c.lastHB
+	}
+	c.intervals[c.heartbeats%uint64(len(c.intervals))] = interval
+	c.heartbeats++
+	c.lastHB = now
+	c.missed = 0
+	c.d.emit(Heartbeat{Container: c.UID, Interval: interval})
+	if c.State == Running {
+		c.wdTimer.Reset(now + c.heartbeatTimeout())
+	}
+}
+
+// run executes one hook with its time limit. It charges the modelled time
+// and its energy, and fails the container (reporting which limit or which
+// fault) when the hook does not end well. ok is false when it failed.
+func (c *Container) run(hook string, pc int, limit time.Duration, limitName string) (r0 uint64, ok bool) {
+	c.extra = 0
+	res, err := c.inst.Run(pc, c.data)
+	st := res.Stats
+	cost := c.d.cfg.CPU.Cost(st.ALU, st.LoadStore, st.Branch, st.Divide, st.Call) + c.extra
+	c.cpu += cost
+	if hook == "loop" {
+		c.lastRun = cost
+	}
+	pj := c.d.cfg.Energy.CPUPJ(cost)
+	c.energyPJ += pj
+	c.d.charge(pj)
+	if !c.d.on || c.State == Failed {
+		return 0, false
+	}
+	switch {
+	case errors.Is(err, vm.ErrOutOfBudget) || (err == nil && limit > 0 && cost > limit):
+		c.d.emit(BudgetExceeded{Container: c.UID, Limit: limitName, Value: cost.Microseconds(), Max: limit.Microseconds(), Unit: "µs"})
+		c.fail(fmt.Sprintf("%s exceeded in %s(): %s > %s", limitName, hook, fmtDur(cost), fmtDur(limit)))
+		return 0, false
+	case errors.Is(err, vm.ErrOutOfBranches):
+		// the VM stops at the branch that would go over: count it
+		taken := max(int64(st.TakenBranches), c.d.cfg.BranchBudget+1)
+		c.d.emit(BudgetExceeded{Container: c.UID, Limit: "branches", Value: taken, Max: c.d.cfg.BranchBudget, Unit: "branches"})
+		c.fail(fmt.Sprintf("branch budget exceeded in %s(): %d taken branches", hook, taken))
+		return 0, false
+	case err != nil:
+		kind, _ := vm.KindOf(err)
+		c.d.emit(Fault{Container: c.UID, Hook: hook, Code: kind.String(), PC: vm.PCOf(err), Message: err.Error()})
+		c.fail(fmt.Sprintf("fault in %s(): %s", hook, kind.Error()))
+		return 0, false
+	}
+	if !c.chargeWindow(pj) {
+		return 0, false
+	}
+	return res.R0, true
+}
+
+// chargeWindow counts energy against the container's energy budget; it fails
+// the container and reports false when the budget of the window is spent.
+func (c *Container) chargeWindow(pj int64) bool {
+	budget := c.limits.EnergyUJ
+	if budget <= 0 {
+		return true
+	}
+	win := c.limits.EnergyWindow
+	if win <= 0 {
+		win = time.Minute
+	}
+	now := c.d.env.Now()
+	if now-c.window.start >= win {
+		c.window = energyWindow{start: now - (now-c.window.start)%win}
+	}
+	c.window.pj += pj
+	if used := c.window.pj / 1_000_000; used > budget {
+		c.d.emit(BudgetExceeded{Container: c.UID, Limit: "energy", Value: used, Max: budget, Unit: "µJ per " + fmtDur(win)})
+		c.fail(fmt.Sprintf("energy budget exceeded: %d µJ > %d µJ per %s", used, budget, fmtDur(win)))
+		return false
+	}
+	return true
+}
+
+func fmtDur(d time.Duration) string {
+	switch {
+	case d >= time.Second:
+		return fmt.Sprintf("%.3g s", d.Seconds())
+	case d >= time.Millisecond:
+		return fmt.Sprintf("%.3g ms", float64(d)/float64(time.Millisecond))
+	default:
+		return fmt.Sprintf("%.3g µs", float64(d)/float64(time.Microsecond))
+	}
+}

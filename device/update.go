@@ -1,0 +1,502 @@
+package device
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/plgd-dev/go-coap/v3/net/blockwise"
+
+	"tinylab/device/coapnet"
+	"tinylab/suit"
+)
+
+// Net is the device's network: one block-wise GET exchange at a time,
+// through the device's own CoAP socket.
+type Net interface {
+	GetBlock(ctx context.Context, t coapnet.Target, num int64, szx blockwise.SZX) (coapnet.Block, error)
+}
+
+// SetNet gives the device its network (nil: updates by URI fail).
+func (d *Device) SetNet(n Net) { d.net = n }
+
+// Link is the modelled radio link of the device: how many of its exchanges
+// are lost, and how long each takes beyond the air time of its bytes.
+type Link struct {
+	Loss    float64       // fraction of exchanges lost, 0..1
+	Latency time.Duration // per exchange (radio turnaround, 6LoWPAN, border router)
+}
+
+// SetLink changes the device's link model from now on.
+func (d *Device) SetLink(l Link) {
+	l.Loss = math.Max(0, math.Min(1, l.Loss))
+	d.link = l
+}
+
+// Link is the current link model.
+func (d *Device) Link() Link { return d.link }
+
+// CoAP transmission parameters (RFC 7252 §4.8), used to model a lost block
+// in virtual time.
+const (
+	ackTimeout    = 2 * time.Second
+	ackRandom     = 1.5
+	maxRetransmit = 4
+	requestBytes  = 40 // a GET with its options, over 6LoWPAN
+)
+
+// maxManifest is the largest manifest the device accepts (RIOT keeps the
+// manifest in a static buffer of CONFIG_SUIT_MANIFEST_BUFSIZE bytes).
+const maxManifest = 4096
+
+// SuitStatus is what /suit/status reports and the UI's update pane shows.
+type SuitStatus struct {
+	State     string // idle, fetching, verifying, installing
+	URI       string
+	Namespace string // sequence-number namespace of the update ("ram", "tc.coach")
+	Last      SuitResult
+	LastStep  string
+	Steps     []SuitStep // the current or last update's checks, in order
+	Done      uint64     // bytes of the payload being fetched
+	Total     uint64
+	Component string
+	Updates   int // updates finished, successful or not
+}
+
+type updateRun struct {
+	task Task
+}
+
+// SuitStatus is the current update status.
+func (d *Device) SuitStatus() SuitStatus {
+	s := d.suitStatus
+	s.Steps = slices.Clone(s.Steps)
+	if s.State == "" {
+		s.State = "idle"
+	}
+	return s
+}
+
+// Sequence is the stored SUIT sequence number of a namespace.
+func (d *Device) Sequence(ns string) uint64 { return d.seqs[ns] }
+
+// Sequences lists every stored sequence number by namespace.
+func (d *Device) Sequences() map[string]uint64 { return maps.Clone(d.seqs) }
+
+// loadSequences reads the stored sequence numbers from flash once; the
+// device keeps them in memory after that, as every Store goes through it.
+func (d *Device) loadSequences() error {
+	d.seqs = map[string]uint64{}
+	keys, err := d.cfg.Store.Keys("seq/")
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		b, ok, err := d.cfg.Store.Get(k)
+		if err != nil || !ok {
+			return err
+		}
+		n, err := strconv.ParseUint(string(b), 10, 64)
+		if err != nil {
+			return fmt.Errorf("stored %s: %w", k, err)
+		}
+		d.seqs[strings.TrimPrefix(k, "seq/")] = n
+	}
+	return nil
+}
+
+// TriggerUpdate starts an update from a manifest URI, as RIOT's
+// /suit/trigger does: the manifest and payloads are fetched over CoAP, block
+// by block, in the background.
+func (d *Device) TriggerUpdate(uri string) error {
+	if _, err := coapnet.ParseURI(uri); err != nil {
+		return err
+	}
+	return d.startUpdate(uri, nil)
+}
+
+// SubmitManifest starts an update from a manifest given whole (/suit/manifest).
+func (d *Device) SubmitManifest(envelope []byte) error {
+	if len(envelope) > maxManifest {
+		return fmt.Errorf("manifest of %d bytes, at most %d", len(envelope), maxManifest)
+	}
+	return d.startUpdate("", slices.Clone(envelope))
+}
+
+func (d *Device) startUpdate(uri string, envelope []byte) error {
+	if !d.on {
+		return ErrPoweredOff
+	}
+	if d.update != nil {
+		return ErrBusy
+	}
+	d.suitStatus = SuitStatus{State: "fetching", URI: uri, Last: d.suitStatus.Last, Updates: d.suitStatus.Updates}
+	run := &updateRun{}
+	d.update = run
+	run.task = d.env.Go(func(t Task) { d.runUpdate(t, uri, envelope) })
+	return nil
+}
+
+// runUpdate is the update task: fetch the manifest if needed, then the SUIT
+// procedure with the device's storage, fetcher and sequence numbers.
+func (d *Device) runUpdate(t Task, uri string, envelope []byte) {
+	defer func() { d.update = nil }()
+	ctx := t.Context()
+	if envelope == nil {
+		d.suitStep(SuitStep{Step: "manifest", Status: "started", Message: fmt.Sprintf("suit_coap: downloading %q", uri)})
+		var buf bytes.Buffer
+		err := d.fetch(t, uri, &limitWriter{w: &buf, n: maxManifest}, nil)
+		if err != nil {
+			d.finishUpdate(0, fmt.Errorf("manifest download: %w", err))
+			return
+		}
+		envelope = buf.Bytes()
+		d.suitStep(SuitStep{Step: "manifest", Status: "passed", Message: fmt.Sprintf("suit_coap: got manifest with size %d", len(envelope))})
+	}
+	ns, seq := namespaceOf(envelope)
+	d.suitStatus.Namespace = ns
+	st := &devStorage{d: d, t: t, seq: seq}
+	cfg := suit.Config{
+		Keys:     d.cfg.Trust,
+		VendorID: suit.VendorID(),
+		ClassID:  suit.ClassID(d.cfg.Board.Name),
+		Storage:  st,
+		Fetcher:  &devFetcher{d: d, t: t},
+		Seq:      &seqStore{d: d, ns: ns},
+		Policy:   containerPolicy,
+		OnEvent:  d.onSuitEvent,
+	}
+	rep, err := suit.Process(ctx, cfg, envelope)
+	if err == nil {
+		seq = rep.Sequence
+	}
+	d.finishUpdate(seq, err)
+}
+
+func (d *Device) finishUpdate(seq uint64, err error) {
+	res := SuitResult{Code: 0, Result: suit.CodeOK.String(), Seq: seq}
+	if err != nil {
+		res.Code, res.Result, res.Message = int(suit.CodeInvalidManifest), suit.CodeInvalidManifest.String(), err.Error()
+		var se *suit.Error
+		if errors.As(err, &se) {
+			res.Code, res.Result = int(se.Code), se.Code.String()
+			res.Message = se.Error()
+		}
+		if errors.Is(err, context.Canceled) {
+			res.Message = "interrupted by a power cut: " + res.Message
+		}
+	}
+	d.suitStatus.State = "idle"
+	d.suitStatus.Last = res
+	d.suitStatus.Updates++
+	d.emit(res)
+}
+
+func (d *Device) suitStep(s SuitStep) {
+	d.suitStatus.Steps = append(d.suitStatus.Steps, s)
+	d.suitStatus.LastStep = s.Step
+	d.emit(s)
+}
+
+// onSuitEvent turns the procedure's events into device events.
+func (d *Device) onSuitEvent(e suit.Event) {
+	switch e.Step {
+	case suit.StepFetch:
+		d.suitStatus.State = "fetching"
+	case suit.StepImageMatch, suit.StepSignature:
+		d.suitStatus.State = "verifying"
+	case suit.StepInstall:
+		d.suitStatus.State = "installing"
+	}
+	if e.Status == suit.Progress {
+		d.suitStatus.Done, d.suitStatus.Total, d.suitStatus.Component = e.Done, e.Total, e.Component
+		d.emit(SuitProgress{URI: e.Component, Done: e.Done, Total: e.Total})
+		return
+	}
+	d.suitStep(SuitStep{Step: e.Step.String(), Status: e.Status.String(), Message: e.Message, Component: e.Component, Code: int(e.Code)})
+}
+
+// namespaceOf picks the sequence-number namespace of an envelope: each
+// TinyContainer container has its own (tenants do not share one counter),
+// RIOT's RAM slots share one, as RIOT's RAM storage does. It also returns
+// the manifest's sequence number; an envelope that does not decode gets the
+// RAM namespace, and the procedure will refuse it.
+func namespaceOf(envelope []byte) (string, uint64) {
+	env, err := suit.Decode(envelope)
+	if err != nil || env.Manifest == nil {
+		return "ram", 0
+	}
+	for _, c := range env.Manifest.Components {
+		if uid, _, ok := tcLocation(c.Location()); ok {
+			return "tc." + uid, env.Manifest.Sequence
+		}
+	}
+	return "ram", env.Manifest.Sequence
+}
+
+// A TinyContainer container travels as components ["tc", uid, part].
+var tcParts = []string{"meta", "code", "data"}
+
+// tcLocation splits ".tc.<uid>.<part>".
+func tcLocation(loc string) (uid, part string, ok bool) {
+	rest, found := strings.CutPrefix(loc, ".tc.")
+	if !found {
+		return "", "", false
+	}
+	i := strings.LastIndexByte(rest, '.')
+	if i <= 0 || !slices.Contains(tcParts, rest[i+1:]) {
+		return "", "", false
+	}
+	return rest[:i], rest[i+1:], true
+}
+
+// containerPolicy is the device's own check before anything is fetched: a
+// manifest carries RIOT RAM-slot images or one container's parts (with its
+// metadata and code), never a mix.
+func containerPolicy(m *suit.Manifest) error {
+	uids := map[string]map[string]bool{}
+	ram := false
+	for _, c := range m.Components {
+		if uid, part, ok := tcLocation(c.Location()); ok {
+			if uids[uid] == nil {
+				uids[uid] = map[string]bool{}
+			}
+			uids[uid][part] = true
+		} else {
+			ram = true
+		}
+	}
+	switch {
+	case len(uids) > 1:
+		return fmt.Errorf("one manifest may carry one container, this one carries %d", len(uids))
+	case len(uids) == 1 && ram:
+		return errors.New("a manifest may not mix a container with RAM slots")
+	}
+	for uid, parts := range uids {
+		if !parts["meta"] || !parts["code"] {
+			return fmt.Errorf("container %s: a manifest must carry its metadata and code", uid)
+		}
+	}
+	return nil
+}
+
+// seqStore keeps one namespace's sequence number in flash.
+type seqStore struct {
+	d  *Device
+	ns string
+}
+
+func (s *seqStore) Load() (uint64, error) { return s.d.seqs[s.ns], nil }
+
+func (s *seqStore) Store(seq uint64) error {
+	if cur := s.d.seqs[s.ns]; seq <= cur {
+		return &suit.Error{Code: suit.CodeSequenceNumber, Step: suit.StepInstall, Msg: fmt.Sprintf("stored sequence number %d, refusing %d", cur, seq)}
+	}
+	if err := s.d.cfg.Store.Put("seq/"+s.ns, []byte(strconv.FormatUint(seq, 10))); err != nil {
+		return &suit.Error{Code: suit.CodeStorage, Step: suit.StepInstall, Msg: "storing the sequence number", Err: err}
+	}
+	s.d.seqs[s.ns] = seq
+	return nil
+}
+
+// devFetcher fetches a payload block by block over the device's socket,
+// each block a real CoAP exchange followed by its modelled air time.
+type devFetcher struct {
+	d *Device
+	t Task
+}
+
+func (f *devFetcher) Fetch(ctx context.Context, uri string, w io.Writer, progress func(done, total uint64)) error {
+	return f.d.fetch(f.t, uri, w, progress)
+}
+
+func (d *Device) fetch(t Task, uri string, w io.Writer, progress func(done, total uint64)) error {
+	if d.net == nil {
+		return errors.New("the device has no network")
+	}
+	tgt, err := coapnet.ParseURI(uri)
+	if err != nil {
+		return err
+	}
+	ctx := t.Context()
+	szx := coapnet.SZXFor(d.cfg.BlockSize)
+	var done, total uint64
+	for num := int64(0); ; num++ {
+		var b coapnet.Block
+		for attempt := 0; ; attempt++ {
+			if d.link.Loss > 0 && d.rng.Float64() < d.link.Loss {
+				if attempt >= maxRetransmit {
+					return fmt.Errorf("block %d of %s lost %d times: giving up", num, tgt.Path, attempt+1)
+				}
+				wait := time.Duration(float64(ackTimeout<<attempt) * (1 + (ackRandom-1)*d.rng.Float64()))
+				d.emit(CoAP{Dir: "out", Method: "GET", Path: tgt.Path, Code: "lost, retransmitting in " + fmtDur(wait), Peer: tgt.Addr.String()})
+				if err := t.Sleep(wait); err != nil {
+					return err
+				}
+				continue
+			}
+			t.Unlocked(func() { b, err = d.net.GetBlock(ctx, tgt, num, szx) })
+			if err != nil {
+				return err
+			}
+			break
+		}
+		bytesOnAir := requestBytes + len(b.Data) + radioOverhead
+		d.charge(d.cfg.Energy.RadioPJ(bytesOnAir))
+		if err := t.Sleep(d.cfg.Energy.Airtime(bytesOnAir) + d.link.Latency); err != nil {
+			return err
+		}
+		if _, err := w.Write(b.Data); err != nil {
+			return err
+		}
+		done += uint64(len(b.Data))
+		if b.Total >= 0 {
+			total = uint64(b.Total)
+		}
+		if progress != nil {
+			progress(done, total)
+		}
+		if !b.More {
+			return nil
+		}
+		if b.SZX != szx {
+			szx = b.SZX
+			num = int64(done)/szx.Size() - 1
+		}
+	}
+}
+
+// limitWriter refuses to grow past n bytes.
+type limitWriter struct {
+	w io.Writer
+	n int
+}
+
+func (l *limitWriter) Write(p []byte) (int, error) {
+	if len(p) > l.n {
+		return 0, fmt.Errorf("more than the %d bytes allowed", maxManifest)
+	}
+	l.n -= len(p)
+	return l.w.Write(p)
+}
+
+// devStorage is the device's SUIT storage: RIOT's RAM slots .ram.0 and
+// .ram.1, and TinyContainer containers as .tc.<uid>.meta|code|data. Commit
+// takes the modelled time of writing flash, then installs: a power cut
+// before its end installs nothing.
+type devStorage struct {
+	d   *Device
+	t   Task
+	seq uint64
+}
+
+// maxMetadata is the largest metadata a slot keeps (upstream's
+// MAX_SIZE_FOR_METADATA default is 1024).
+const maxMetadata = 2048
+
+func (s *devStorage) capacity(loc string) (uint64, bool) {
+	switch loc {
+	case ".ram.0", ".ram.1":
+		return uint64(s.d.cfg.Board.RAMSlotBytes), true
+	}
+	_, part, ok := tcLocation(loc)
+	switch {
+	case !ok:
+		return 0, false
+	case part == "meta":
+		return maxMetadata, true
+	}
+	return uint64(s.d.cfg.Board.SlotBytes), true
+}
+
+func (s *devStorage) HasLocation(loc string) bool { _, ok := s.capacity(loc); return ok }
+
+func (s *devStorage) Stage(loc string, size uint64) (suit.Staged, error) {
+	c, ok := s.capacity(loc)
+	if !ok {
+		return nil, &suit.Error{Code: suit.CodeStorageUnavailable, Step: suit.StepFetch, Msg: fmt.Sprintf("no storage location %q on %s", loc, s.d.cfg.Board.Name)}
+	}
+	if size > c {
+		return nil, &suit.Error{Code: suit.CodeStorageExceeded, Step: suit.StepFetch, Msg: fmt.Sprintf("image-size %d exceeds the %d bytes of %s", size, c, loc)}
+	}
+	return &staged{loc: loc, max: size}, nil
+}
+
+// flashWrite is the modelled time to erase and write n bytes of nRF52 flash
+// (85 ms per 4 KiB page erase, 41 µs per 32-bit word).
+func flashWrite(n int) time.Duration {
+	pages := (n + 4095) / 4096
+	return time.Duration(pages)*85*time.Millisecond + time.Duration((n+3)/4)*41*time.Microsecond
+}
+
+func (s *devStorage) Commit(list []suit.Staged) error {
+	total := 0
+	for _, st := range list {
+		total += len(st.Bytes())
+	}
+	if err := s.t.Sleep(flashWrite(total)); err != nil {
+		return &suit.Error{Code: suit.CodeStorage, Step: suit.StepInstall, Msg: "install interrupted", Err: err}
+	}
+	parts := map[string][]byte{}
+	uid := ""
+	for _, st := range list {
+		loc := st.Location()
+		switch loc {
+		case ".ram.0", ".ram.1":
+			i := int(loc[len(loc)-1] - '0')
+			s.d.ramSlot[i] = slices.Clone(st.Bytes())
+			if s.d.cfg.PersistRAM {
+				_ = s.d.cfg.Store.Put("ram/"+strconv.Itoa(i), st.Bytes())
+			}
+		default:
+			u, part, _ := tcLocation(loc)
+			uid, parts[part] = u, st.Bytes()
+		}
+	}
+	if uid == "" {
+		return nil
+	}
+	if _, err := s.d.install(parts["meta"], parts["code"], parts["data"], "suit", s.seq, true); err != nil {
+		return &suit.Error{Code: suit.CodePolicyForbidden, Step: suit.StepInstall, Msg: "the agent refused container " + uid + ": " + err.Error(), Err: err}
+	}
+	return nil
+}
+
+// staged is one component being written by an update.
+type staged struct {
+	loc    string
+	buf    []byte
+	max    uint64
+	erased bool
+}
+
+func (s *staged) Write(p []byte) (int, error) {
+	if s.erased {
+		return 0, errors.New("write to an erased slot")
+	}
+	if uint64(len(s.buf)+len(p)) > s.max {
+		return 0, &suit.Error{Code: suit.CodeStorageExceeded, Step: suit.StepFetch, Msg: fmt.Sprintf("more than the %d bytes staged for %s", s.max, s.loc)}
+	}
+	s.buf = append(s.buf, p...)
+	return len(p), nil
+}
+
+func (s *staged) Location() string { return s.loc }
+func (s *staged) Bytes() []byte    { return s.buf }
+func (s *staged) Erase()           { s.erased, s.buf = true, nil }
+
+// RAMSlot returns what RIOT's RAM slot i (.ram.i) holds.
+func (d *Device) RAMSlot(i int) []byte {
+	if i < 0 || i >= len(d.ramSlot) {
+		return nil
+	}
+	return slices.Clone(d.ramSlot[i])
+}
