@@ -242,14 +242,13 @@ func (d *Device) replace(old *Container, cand *candidate, verr error, origin str
 		d.emit(Update{Container: old.UID, Status: "rejected, " + old.State.String() + " version kept", Detail: verr.Error()})
 		return old, verr
 	}
+	// RUNNING -> STOPPING -> PROVISIONING; a failed stop() hook leaves it
+	// FAILED, and the new version still replaces it.
 	wasRunning := old.State == Running
 	if wasRunning {
-		old.stop("update to a new version")
+		old.halt("update to a new version")
 	}
-	if old.State == Stopping {
-		// the stop hook failed: the container is FAILED now; the update still replaces it
-		wasRunning = true
-	}
+	old.stopTimers()
 	old.transition(Provisioning, "update via "+origin)
 	old.origin, old.seq = origin, seq
 	old.autostart = old.autostart || autostart

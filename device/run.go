@@ -84,15 +84,23 @@ func (c *Container) tick() {
 
 // stop ends a running container: RUNNING -> STOPPING, its stop() hook, READY.
 func (c *Container) stop(reason string) {
+	if c.halt(reason) {
+		c.transition(Ready, "stopped")
+	}
+}
+
+// halt takes a running container to STOPPING and runs its stop() hook. It
+// reports false when the hook failed (the container is FAILED then).
+func (c *Container) halt(reason string) bool {
 	c.stopTimers()
 	c.d.fw.CloseAll(c.UID)
 	c.transition(Stopping, reason)
 	if c.hooks.hasStop {
 		if _, ok := c.run("stop", c.hooks.stop, msDuration(c.Timing().StopMaxMS), "stop_max_ms"); !ok {
-			return
+			return false
 		}
 	}
-	c.transition(Ready, "stopped")
+	return true
 }
 
 // fail stops the container where it is: -> FAILED, and the restart policy
