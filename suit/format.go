@@ -250,7 +250,7 @@ func opByKey(f Format, key int64) Op {
 		return OpCustom
 	}
 	for o := OpVendorIdentifier; o < opCount; o++ {
-		if ops[o].key[f] == key {
+		if ops[o].key[f] == key && key != 0 {
 			return o
 		}
 	}
@@ -354,7 +354,7 @@ func paramByKey(f Format, key int64) Param {
 		return ParamCustom
 	}
 	for p := ParamVendorID; p < paramCount; p++ {
-		if params[p].key[f] == key {
+		if params[p].key[f] == key && key != 0 {
 			return p
 		}
 	}
