@@ -383,15 +383,18 @@ func (p *Program) decode(start []bool) {
 	// straight-line stretch (the next jump, call or exit, inclusive). The
 	// interpreter adds vec[target] whenever it enters a stretch at target,
 	// so counting costs one add per jump instead of one per instruction.
+	// stretch[pc] is the same stretch's length in instructions, divisions
+	// and calls included, for the instruction budget.
 	p.vec = make([]uint64, n+1)
+	p.stretch = make([]uint32, n+1)
 	for pc := n - 1; pc >= 0; pc-- {
 		switch {
 		case !start[pc]:
-			p.vec[pc] = p.vec[pc+1]
+			p.vec[pc], p.stretch[pc] = p.vec[pc+1], p.stretch[pc+1]
 		case endsStretch(p.text[pc]):
-			p.vec[pc] = classCount(p.text[pc])
+			p.vec[pc], p.stretch[pc] = classCount(p.text[pc]), 1
 		default:
-			p.vec[pc] = classCount(p.text[pc]) + p.vec[pc+1]
+			p.vec[pc], p.stretch[pc] = classCount(p.text[pc])+p.vec[pc+1], 1+p.stretch[pc+1]
 		}
 	}
 }

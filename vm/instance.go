@@ -198,10 +198,6 @@ func (in *Instance) addLanes(acc uint64) {
 	in.stats.Branch += acc >> laneBR & laneMask
 }
 
-func laneSum(v uint64) uint64 {
-	return v>>laneALU&laneMask + v>>laneLS&laneMask + v>>laneBR&laneMask
-}
-
 // checkpoint runs every so many taken branches and local calls (see run): it
 // folds the packed counts into the stats, enforces both budgets, and returns
 // the taken-branch count at which to come back. pc is the branch or call
@@ -214,7 +210,7 @@ func (in *Instance) checkpoint(acc, taken uint64, pc, target int) (uint64, error
 		return 0, errAt(ErrOutOfBranches, pc, "%d taken branches allowed", in.branchBudget)
 	}
 	done := in.stats.ALU + in.stats.LoadStore + in.stats.Branch + in.stats.Divide + in.stats.Call
-	next := laneSum(in.prog.vec[target])
+	next := uint64(in.prog.stretch[target])
 	if done+next > in.instrBudget || done+next < done {
 		return 0, errAt(ErrOutOfBudget, pc, "%d instructions allowed, %d executed", in.instrBudget, done)
 	}

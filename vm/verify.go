@@ -18,8 +18,9 @@ type Program struct {
 	helpers   HelperSet
 	format    Format
 
-	code []slot   // one per slot of text, ready to interpret
-	vec  []uint64 // packed instruction-class counts from each slot to the end of its straight-line stretch
+	code    []slot   // one per slot of text, ready to interpret
+	vec     []uint64 // packed instruction-class counts from each slot to the end of its straight-line stretch
+	stretch []uint32 // instructions from each slot to the end of its stretch
 }
 
 // Verify checks an image before any run (pre-flight, as femto-containers do)
