@@ -2,6 +2,7 @@ package rbf_test
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 
 	"tinylab/vm"
@@ -23,12 +24,22 @@ func FuzzDecode(f *testing.F) {
 			}
 			return
 		}
+		// Encoding normalises (version 0, no flags, names where Encode puts
+		// them) but keeps the program, and is stable from then on.
 		again, err := rbf.Encode(img)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(again, b) {
-			t.Fatalf("re-encoding changed the image:\n%x\n%x", b, again)
+		img2, err := rbf.Decode(again)
+		if err != nil {
+			t.Fatalf("re-encoded image does not decode: %v", err)
+		}
+		if !slices.Equal(img2.Text, img.Text) || !bytes.Equal(img2.Data, img.Data) || !slices.Equal(img2.Functions, img.Functions) ||
+			!bytes.HasPrefix(img2.Rodata, img.Rodata) {
+			t.Fatalf("re-encoding changed the program:\n%+v\n%+v", img, img2)
+		}
+		if third, _ := rbf.Encode(img2); !bytes.Equal(third, again) {
+			t.Fatalf("encoding is not stable:\n%x\n%x", again, third)
 		}
 		p, err := vm.Verify(img, vm.HelperIDs{1, 2})
 		if err != nil {

@@ -126,12 +126,12 @@ func Encode(img *vm.Image) ([]byte, error) {
 			return nil, fmt.Errorf("rbf: function %q at pc %d: the format holds 16-bit byte offsets", f.Name, f.PC)
 		}
 		key := append([]byte(f.Name), 0)
-		at := -1
-		for i := 0; i+len(key) <= len(rodata); i++ {
-			if (i == 0 || rodata[i-1] == 0) && bytes.Equal(rodata[i:i+len(key)], key) {
-				at = i
-				break
-			}
+		at := findString(rodata, key)
+		if at < 0 && len(rodata) > 0 && rodata[len(rodata)-1] != 0 {
+			// Terminate a trailing fragment so the name stands on its own
+			// (and so that encoding again finds the same offset).
+			rodata = append(rodata, 0)
+			at = findString(rodata, key)
 		}
 		if at < 0 {
 			at = len(rodata)
@@ -165,4 +165,15 @@ func Encode(img *vm.Image) ([]byte, error) {
 		out = le.AppendUint16(out, e.loc)
 	}
 	return out, nil
+}
+
+// findString finds key (a NUL-terminated name) in rodata at the start of a
+// string: at offset 0 or right after a NUL.
+func findString(rodata, key []byte) int {
+	for i := 0; i+len(key) <= len(rodata); i++ {
+		if (i == 0 || rodata[i-1] == 0) && bytes.Equal(rodata[i:i+len(key)], key) {
+			return i
+		}
+	}
+	return -1
 }
