@@ -33,8 +33,9 @@ type Task interface {
 	Context() context.Context
 	Now() time.Duration
 	Sleep(d time.Duration) error
-	// Unlocked runs blocking network I/O with the world released.
-	Unlocked(fn func())
+	// Await runs blocking network I/O off the world and resumes after the
+	// virtual time fn returns (the exchange's modelled duration).
+	Await(fn func() time.Duration) error
 	Cancel()
 	Done() bool
 }

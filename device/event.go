@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -50,10 +51,7 @@ const (
 )
 
 // kinds gives each kind its transcript name and the decoder of its payload.
-var kinds = map[Kind]struct {
-	name   string
-	decode func([]byte) (Payload, error)
-}{
+var kinds = map[Kind]kindInfo{
 	KindBoot:            {"boot", decode[Boot]},
 	KindPower:           {"power", decode[Power]},
 	KindState:           {"state", decode[StateChange]},
@@ -71,6 +69,25 @@ var kinds = map[Kind]struct {
 	KindSensor:          {"sensor", decode[SensorChange]},
 	KindActuator:        {"actuator", decode[Actuator]},
 	KindUpdate:          {"update", decode[Update]},
+}
+
+type kindInfo struct {
+	name   string
+	decode func([]byte) (Payload, error)
+}
+
+// RegisterKind adds an event kind defined outside the device, such as the
+// lab's scenario steps, so that transcripts carrying it decode again. It is
+// meant for package initialization; the name must be new.
+func RegisterKind[T Payload](name string) Kind {
+	for _, info := range kinds {
+		if info.name == name {
+			panic("device: event kind " + name + " registered twice")
+		}
+	}
+	k := Kind(len(kinds) + 1)
+	kinds[k] = kindInfo{name, decode[T]}
+	return k
 }
 
 func decode[T Payload](b []byte) (Payload, error) {
@@ -186,7 +203,7 @@ type SuitProgress struct {
 type SuitResult struct {
 	Code    int    `json:"code"`
 	Result  string `json:"result"`
-	Seq     uint64 `json:"seq"`
+	Seq     uint64 `json:"seq_no"`
 	Message string `json:"message,omitempty"`
 }
 
@@ -347,10 +364,11 @@ func (e Event) String() string {
 
 // FormatDuration writes a virtual time as mm:ss.mmm (hh:mm:ss.mmm past an hour).
 func FormatDuration(d time.Duration) string {
-	if d < 0 {
-		return "-" + FormatDuration(-d)
-	}
 	ms := int64(d / time.Millisecond)
+	if ms < 0 {
+		// -ms of the most negative duration still fits: ms > MinInt64 / 1e6
+		return "-" + FormatDuration(time.Duration(-ms)*time.Millisecond)
+	}
 	h, m, s, frac := ms/3600000, ms/60000%60, ms/1000%60, ms%1000
 	if h > 0 {
 		return fmt.Sprintf("%02d:%02d:%02d.%03d", h, m, s, frac)
@@ -388,6 +406,9 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// maxEventMs bounds the virtual time an event may carry: a century.
+const maxEventMs = 100 * 365 * 24 * 3600 * 1000
+
 // UnmarshalJSON reads what MarshalJSON wrote, giving back the typed payload.
 func (e *Event) UnmarshalJSON(data []byte) error {
 	var env struct {
@@ -398,6 +419,9 @@ func (e *Event) UnmarshalJSON(data []byte) error {
 	}
 	if err := json.Unmarshal(data, &env); err != nil {
 		return fmt.Errorf("event: %w", err)
+	}
+	if math.IsNaN(env.TMs) || math.Abs(env.TMs) > maxEventMs {
+		return fmt.Errorf("event: time %v ms out of range", env.TMs)
 	}
 	k, ok := ParseKind(env.Kind)
 	if !ok {

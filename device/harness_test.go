@@ -30,12 +30,12 @@ var ownerKey = ed25519.NewKeyFromSeed(make([]byte, 32))
 
 // rig is one device in a fast world.
 type rig struct {
-	t   *testing.T
+	t   testing.TB
 	env *testEnv
 	d   *Device
 }
 
-func newRig(t *testing.T, mod func(*Config)) *rig {
+func newRig(t testing.TB, mod func(*Config)) *rig {
 	t.Helper()
 	env := &testEnv{w: sim.New(sim.Fast)}
 	b, _ := LookupBoard("nrf52840dk")
@@ -88,7 +88,7 @@ type spec struct {
 }
 
 // build assembles and signs a container: metadata, code (an rBPF image) and data.
-func build(t *testing.T, s spec) (meta, code, data []byte) {
+func build(t testing.TB, s spec) (meta, code, data []byte) {
 	t.Helper()
 	img, err := asm.Assemble(s.src)
 	if err != nil {

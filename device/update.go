@@ -330,28 +330,8 @@ func (d *Device) fetch(t Task, uri string, w io.Writer, progress func(done, tota
 	szx := coapnet.SZXFor(d.cfg.BlockSize)
 	var done, total uint64
 	for num := int64(0); ; num++ {
-		var b coapnet.Block
-		for attempt := 0; ; attempt++ {
-			if d.link.Loss > 0 && d.rng.Float64() < d.link.Loss {
-				if attempt >= maxRetransmit {
-					return fmt.Errorf("block %d of %s lost %d times: giving up", num, tgt.Path, attempt+1)
-				}
-				wait := time.Duration(float64(ackTimeout<<attempt) * (1 + (ackRandom-1)*d.rng.Float64()))
-				d.emit(CoAP{Dir: "out", Method: "GET", Path: tgt.Path, Code: "lost, retransmitting in " + fmtDur(wait), Peer: tgt.Addr.String()})
-				if err := t.Sleep(wait); err != nil {
-					return err
-				}
-				continue
-			}
-			t.Unlocked(func() { b, err = d.net.GetBlock(ctx, tgt, num, szx) })
-			if err != nil {
-				return err
-			}
-			break
-		}
-		bytesOnAir := requestBytes + len(b.Data) + radioOverhead
-		d.charge(d.cfg.Energy.RadioPJ(bytesOnAir))
-		if err := t.Sleep(d.cfg.Energy.Airtime(bytesOnAir) + d.link.Latency); err != nil {
+		b, err := d.fetchBlock(t, ctx, tgt, num, szx)
+		if err != nil {
 			return err
 		}
 		if _, err := w.Write(b.Data); err != nil {
@@ -370,6 +350,52 @@ func (d *Device) fetch(t Task, uri string, w io.Writer, progress func(done, tota
 		if b.SZX != szx {
 			szx = b.SZX
 			num = int64(done)/szx.Size() - 1
+		}
+	}
+}
+
+// exchangeTimeout is how long the device waits in wall time for one real
+// exchange: peers are on loopback and answer in milliseconds, so silence
+// this long means nobody is there. The device then behaves as CoAP does for
+// a lost message, in virtual time.
+const exchangeTimeout = 2 * time.Second
+
+// fetchBlock gets one block: a real exchange off the world, resumed after its
+// modelled air time; a block lost on the modelled link, or not answered at
+// all, is retransmitted after CoAP's randomized, doubling ACK timeout.
+func (d *Device) fetchBlock(t Task, ctx context.Context, tgt coapnet.Target, num int64, szx blockwise.SZX) (coapnet.Block, error) {
+	energy, latency := d.cfg.Energy, d.link.Latency
+	for attempt := 0; ; attempt++ {
+		lost := d.link.Loss > 0 && d.rng.Float64() < d.link.Loss
+		reason := "lost"
+		if !lost {
+			var b coapnet.Block
+			var err error
+			if werr := t.Await(func() time.Duration {
+				ectx, cancel := context.WithTimeout(ctx, exchangeTimeout)
+				defer cancel()
+				b, err = d.net.GetBlock(ectx, tgt, num, szx)
+				return energy.Airtime(requestBytes+len(b.Data)+radioOverhead) + latency
+			}); werr != nil {
+				return coapnet.Block{}, werr
+			}
+			switch {
+			case err == nil:
+				d.charge(energy.RadioPJ(requestBytes + len(b.Data) + radioOverhead))
+				return b, nil
+			case !errors.Is(err, context.DeadlineExceeded):
+				return coapnet.Block{}, err
+			}
+			reason = "no answer"
+		}
+		if attempt >= maxRetransmit {
+			return coapnet.Block{}, fmt.Errorf("block %d of %s: %s after %d attempts", num, tgt.Path, reason, attempt+1)
+		}
+		wait := time.Duration(float64(ackTimeout<<attempt) * (1 + (ackRandom-1)*d.rng.Float64()))
+		d.charge(energy.RadioPJ(requestBytes))
+		d.emit(CoAP{Dir: "out", Method: "GET", Path: tgt.Path, Code: reason + ", retransmitting in " + fmtDur(wait), Peer: tgt.Addr.String()})
+		if err := t.Sleep(wait); err != nil {
+			return coapnet.Block{}, err
 		}
 	}
 }

@@ -30,7 +30,7 @@ type files struct {
 	served int
 }
 
-func newFiles(t *testing.T) *files {
+func newFiles(t testing.TB) *files {
 	t.Helper()
 	f := &files{m: map[string][]byte{}}
 	srv, err := coapnet.Listen("127.0.0.1:0", mux.HandlerFunc(func(w mux.ResponseWriter, r *mux.Message) {
@@ -68,7 +68,7 @@ type suitRig struct {
 	sock   *coapnet.Server
 }
 
-func testKey(t *testing.T, seed uint64) suit.PrivateKey {
+func testKey(t testing.TB, seed uint64) suit.PrivateKey {
 	t.Helper()
 	k, err := suit.GenerateKey(rand.NewChaCha8([32]byte{byte(seed)}))
 	if err != nil {
@@ -77,7 +77,7 @@ func testKey(t *testing.T, seed uint64) suit.PrivateKey {
 	return k
 }
 
-func newSuitRig(t *testing.T, mod func(*Config)) *suitRig {
+func newSuitRig(t testing.TB, mod func(*Config)) *suitRig {
 	t.Helper()
 	signer := testKey(t, 1)
 	r := newRig(t, func(c *Config) {

@@ -63,7 +63,37 @@ func (t *Task) Sleep(d time.Duration) error {
 }
 
 // Unlocked runs blocking I/O with the world released (see World.Unlocked).
+// The world's run loop waits for it; Await does not.
 func (t *Task) Unlocked(fn func()) { t.w.Unlocked(fn) }
+
+// Await runs blocking real I/O off the world and resumes the task once it is
+// done and the virtual time fn returns has passed since the call: fn returns
+// how long the exchange takes in the modelled world (its air time). Other
+// timers and tasks run meanwhile. In Fast mode the clock does not advance
+// while fn runs; in Paced mode it does, and the task resumes no earlier than
+// when fn returned. The task's place among timers due at the same instant is
+// fixed when Await is called, so the outcome does not depend on how long fn
+// takes in wall time. It returns the context's error when the task was
+// cancelled meanwhile.
+func (t *Task) Await(fn func() time.Duration) error {
+	w := t.w
+	start := w.now
+	w.order++
+	order := w.order
+	w.inflight++
+	go func() {
+		d := fn()
+		w.mu.Lock()
+		w.inflight--
+		t.wake.resetOrdered(max(start+d, w.now), order)
+		w.settled.Broadcast()
+		w.mu.Unlock()
+		w.nudge()
+	}()
+	t.yield <- struct{}{}
+	<-t.resume
+	return t.ctx.Err()
+}
 
 // Cancel cancels the task's context; a sleeping task wakes at the current
 // virtual time to see it. Must be called with the world held.

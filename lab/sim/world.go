@@ -57,6 +57,12 @@ type World struct {
 
 	wake    chan struct{} // nudges a paced loop that sleeps
 	stopped bool
+
+	// inflight counts tasks awaiting real I/O; in Fast mode the clock does
+	// not advance while any is in flight. settled is signalled (with mu
+	// held) each time one completes.
+	inflight int
+	settled  *sync.Cond
 }
 
 // Option configures a World.
@@ -68,6 +74,7 @@ func WithWallClock(now func() time.Time) Option { return func(w *World) { w.wall
 // New makes a world at virtual time 0 in the given mode, at speed 1.
 func New(mode Mode, opts ...Option) *World {
 	w := &World{mode: mode, speed: 1, wall: time.Now, wake: make(chan struct{}, 1)}
+	w.settled = sync.NewCond(&w.mu)
 	for _, o := range opts {
 		o(w)
 	}
@@ -198,13 +205,20 @@ func (w *World) At(t time.Duration, fn func()) *Timer {
 // Reset (re)schedules the timer at virtual time t. It must be called with the
 // world held (from a timer, a task, or Do).
 func (t *Timer) Reset(at time.Duration) {
+	t.w.order++
+	t.resetOrdered(at, t.w.order)
+}
+
+// resetOrdered schedules the timer with an order number reserved earlier, so
+// that its place among timers due at the same instant does not depend on
+// when the call is made.
+func (t *Timer) resetOrdered(at time.Duration, order uint64) {
 	w := t.w
 	if at < w.now {
 		at = w.now
 	}
 	t.at = at
-	w.order++
-	t.order = w.order
+	t.order = order
 	if t.index >= 0 {
 		heap.Fix(&w.queue, t.index)
 	} else {
@@ -268,8 +282,14 @@ func (w *World) NextDue() (time.Duration, bool) {
 	return w.queue[0].at, true
 }
 
-// runOne runs the earliest timer if it is due at or before limit. The world is held.
+// runOne runs the earliest timer if it is due at or before limit. The world
+// is held. In Fast mode it first waits for real I/O in flight to complete
+// whenever running the timer would move the clock: an exchange in flight
+// holds virtual time where it started.
 func (w *World) runOne(limit time.Duration) bool {
+	for w.mode == Fast && w.inflight > 0 && (len(w.queue) == 0 || w.queue[0].at > w.now) {
+		w.settled.Wait()
+	}
 	if len(w.queue) == 0 || w.queue[0].at > limit {
 		return false
 	}

@@ -195,3 +195,46 @@ func TestPacedRunRunsDueTimers(t *testing.T) {
 	}
 	w.Stop()
 }
+
+// TestAwaitHoldsFastClockAndKeepsOrder: a task awaiting slow I/O holds the
+// fast clock at its start; timers due at that instant still run; the task
+// resumes at start + its modelled duration, in the order reserved at the call.
+func TestAwaitHoldsFastClockAndKeepsOrder(t *testing.T) {
+	w := New(Fast)
+	var log []string
+	w.Do(func() {
+		w.At(time.Second, func() {
+			w.Go(func(tk *Task) {
+				_ = tk.Await(func() time.Duration {
+					time.Sleep(30 * time.Millisecond) // slow wall-clock I/O
+					return 500 * time.Millisecond
+				})
+				log = append(log, fmt.Sprintf("resumed@%v", tk.Now()))
+			})
+			w.At(time.Second, func() { log = append(log, fmt.Sprintf("same-instant@%v", w.Now())) })
+			w.At(1500*time.Millisecond, func() { log = append(log, fmt.Sprintf("later@%v", w.Now())) })
+		})
+	})
+	_ = w.RunUntil(context.Background(), 3*time.Second)
+	want := "same-instant@1s later@1.5s resumed@1.5s" // "later" was scheduled before Await reserved its place
+	if s := strings.Join(log, " "); s != want {
+		t.Fatalf("got  %s\nwant %s", s, want)
+	}
+}
+
+func TestAwaitCancelled(t *testing.T) {
+	w := New(Fast)
+	var err error
+	var tk *Task
+	release := make(chan struct{})
+	w.Do(func() {
+		tk = w.Go(func(tk *Task) {
+			err = tk.Await(func() time.Duration { <-release; return time.Second })
+		})
+		w.At(0, func() { tk.Cancel(); close(release) })
+	})
+	_ = w.RunUntil(context.Background(), 5*time.Second)
+	if err == nil || !tk.Done() {
+		t.Fatalf("cancelled await: err=%v done=%v", err, tk.Done())
+	}
+}
