@@ -163,6 +163,40 @@ const (
 	opCallX
 	opExit
 
+	// Superinstructions: two adjacent instructions in one dispatch (see
+	// fuse.go). mov %rD, %rS then an operation on %rD with a constant:
+	opMovLsh64K
+	opMovRsh64K
+	opMovArsh64K
+	opMovAnd64K
+	opMovAdd64K
+	// add %rD, K then a conditional jump on %rD (imm: low 32 bits the add's
+	// constant, high 32 bits the jump's; src: the jump's register):
+	opAddJeqK
+	opAddJneK
+	opAddJltK
+	opAddJleK
+	opAddJgtK
+	opAddJgeK
+	opAddJeqX
+	opAddJneX
+	opAddJltX
+	opAddJleX
+	opAddJgtX
+	opAddJgeX
+	// a load, then add a constant to a register (post-increment); aux is
+	// the add's register, imm its constant:
+	opLdxBAdd
+	opLdxHAdd
+	opLdxWAdd
+	opLdxDWAdd
+	// add %rA, %rB then a load through %rA (indexed load); aux is rA,
+	// src rB, dst the loaded register, off the load's offset:
+	opAddLdxB
+	opAddLdxH
+	opAddLdxW
+	opAddLdxDW
+
 	numOps
 )
 
@@ -397,4 +431,5 @@ func (p *Program) decode(start []bool) {
 			p.vec[pc], p.stretch[pc] = classCount(p.text[pc])+p.vec[pc+1], 1+p.stretch[pc+1]
 		}
 	}
+	fuse(p.code, p.text, start, p.functions)
 }

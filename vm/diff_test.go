@@ -345,7 +345,41 @@ func genFunction(rng *rand.Rand, nfn int) []genItem {
 			it.ins = vm.Instruction{Op: vm.OpExit}
 		}
 		items = append(items, it)
+		if rng.IntN(5) == 0 {
+			items = append(items, genPair(rng, n)...)
+		}
 	}
 	// Jumps may target the final exit (index n).
 	return append(items, genItem{ins: vm.Instruction{Op: vm.OpExit}, jumpTo: -1, callTo: -1})
+}
+
+// genPair makes the adjacent pairs the interpreter fuses into one
+// superinstruction, so that the differential tests cover those too.
+func genPair(rng *rand.Rand, n int) []genItem {
+	d, x := vm.Reg(rng.IntN(10)), vm.Reg(rng.IntN(11))
+	item := func(ins vm.Instruction) genItem { return genItem{ins: ins, jumpTo: -1, callTo: -1} }
+	size := vm.Size(rng.IntN(4) << 3)
+	ldx := vm.Opcode(uint8(vm.ClassLDX) | uint8(vm.ModeMEM) | uint8(size))
+	switch rng.IntN(4) {
+	case 0: // mov then an operation with a constant
+		op := []vm.Opcode{0x67, 0x77, 0xc7, 0x57, 0x07}[rng.IntN(5)]
+		return []genItem{item(vm.Instruction{Op: 0xbf, Dst: d, Src: x}), item(vm.Instruction{Op: op, Dst: d, Imm: int32(rng.IntN(70) - 3)})}
+	case 1: // add then a conditional jump on the same register
+		jop := []vm.JmpOp{vm.JmpEQ, vm.JmpNE, vm.JmpLT, vm.JmpLE, vm.JmpGT, vm.JmpGE}[rng.IntN(6)]
+		j := genItem{ins: vm.Instruction{Op: vm.Opcode(uint8(jop) | uint8(vm.ClassJMP)), Dst: d, Imm: int32(rng.IntN(20))}, jumpTo: rng.IntN(n + 1), callTo: -1}
+		if rng.IntN(2) == 0 {
+			j.ins.Op |= vm.Opcode(vm.SourceX)
+			j.ins.Src, j.ins.Imm = x, 0
+		}
+		return []genItem{item(vm.Instruction{Op: 0x07, Dst: d, Imm: int32(rng.IntN(9) - 4)}), j}
+	case 2: // a load then a pointer increment
+		base := []vm.Reg{vm.R10, vm.R1, d}[rng.IntN(3)]
+		off := int16(rng.IntN(70) - 4)
+		if base == vm.R10 {
+			off = int16(-rng.IntN(520) + 4)
+		}
+		return []genItem{item(vm.Instruction{Op: ldx, Dst: vm.Reg(rng.IntN(10)), Src: base, Off: off}), item(vm.Instruction{Op: 0x07, Dst: d, Imm: int32(rng.IntN(9))})}
+	default: // an indexed load
+		return []genItem{item(vm.Instruction{Op: 0x0f, Dst: d, Src: x}), item(vm.Instruction{Op: ldx, Dst: vm.Reg(rng.IntN(10)), Src: d, Off: int16(rng.IntN(40) - 4)})}
+	}
 }

@@ -74,9 +74,13 @@ type Instance struct {
 	dirtyFrames  int // frames the last run may have written
 
 	// state of the current run
-	pc         int // instruction being executed, for errors raised by helpers
-	stats      Stats
-	localCalls uint64
+	regs        [16]uint64
+	faultAddr   uint64 // the access exec stopped on (stopFault)
+	faultSize   uint8
+	faultAccess Access
+	pc          int // instruction being executed, for errors raised by helpers
+	stats       Stats
+	localCalls  uint64
 }
 
 // NewInstance prepares an instance: a private copy of the program's data and

@@ -6,17 +6,27 @@ import (
 	"math/bits"
 )
 
-// run is the interpreter loop. It keeps its state in locals so that the Go
-// compiler can hold them in machine registers: pc, the eBPF registers (an
-// array in this frame), acc (packed class counts, see Program.vec) and taken
-// (taken branches plus local calls). Every load and store is checked against
-// the region its address falls in.
+// Why exec stopped.
+const (
+	stopExit       = iota + 1 // exit: return from a local call or end the run
+	stopHelper                // call or callx: the outer loop calls the helper
+	stopCallLocal             // call local
+	stopCheckpoint            // taken branch at the checkpoint count
+	stopFault                 // load or store outside its region; in.fault* say what
+	stopAtomic                // atomic instruction: executed by the outer loop
+	stopInvalid               // not an instruction start (cannot happen after Verify)
+)
+
+// run drives exec: it performs what exec stops for (calls, returns,
+// checkpoints, atomics) and builds the errors, so that exec makes no calls
+// and the Go compiler can keep its state in machine registers.
 func (in *Instance) run(entry int, r1, r2 uint64) (uint64, error) {
-	var r [16]uint64
+	r := &in.regs
+	*r = [16]uint64{}
 	r[1], r[2] = r1, r2
 	r[10] = StackBase + StackFrameSize
-	code := in.prog.code
 	vec := in.prog.vec
+	code := in.prog.code
 	pc := entry
 	depth := 0
 	var taken uint64
@@ -25,7 +35,93 @@ func (in *Instance) run(entry int, r1, r2 uint64) (uint64, error) {
 		return 0, err
 	}
 	acc := vec[entry]
+	for {
+		var why uint8
+		pc, acc, taken, why = in.exec(pc, acc, taken, limit)
+		s := &code[pc]
+		switch why {
+		case stopExit:
+			if depth == 0 {
+				in.finish(acc, taken, pc)
+				return r[0], nil
+			}
+			depth--
+			f := &in.frames[depth]
+			pc, r[6], r[7], r[8], r[9] = f.ret, f.r6, f.r7, f.r8, f.r9
+			r[10] -= StackFrameSize
+			in.mem[slotStack].setStack(in.stack, depth+1)
+			acc += vec[pc]
+		case stopHelper:
+			id := s.imm
+			if s.op == opCallX {
+				id = r[s.dst&15]
+			}
+			v, halt, err := in.callHelper(id, r, pc)
+			if err != nil {
+				return 0, in.failAt(err, acc, taken, pc)
+			}
+			r[0] = v
+			if halt {
+				in.finish(acc, taken, pc)
+				return v, nil
+			}
+			pc++
+			acc += vec[pc]
+		case stopCallLocal:
+			in.stats.Call++
+			if depth+1 >= MaxCallDepth {
+				return 0, in.failAt(errAt(ErrCallDepth, pc, "more than %d nested calls", MaxCallDepth), acc, taken, pc)
+			}
+			taken++
+			in.localCalls++
+			if taken >= limit {
+				if limit, err = in.checkpoint(acc, taken, pc, int(s.off)); err != nil {
+					in.stats.TakenBranches = taken
+					return 0, err
+				}
+				acc = 0
+			}
+			f := &in.frames[depth]
+			f.ret, f.r6, f.r7, f.r8, f.r9 = pc+1, r[6], r[7], r[8], r[9]
+			depth++
+			r[10] += StackFrameSize
+			in.mem[slotStack].setStack(in.stack, depth+1)
+			in.dirtyFrames = max(in.dirtyFrames, depth+1)
+			pc = int(s.off)
+			acc += vec[pc]
+		case stopCheckpoint:
+			// exec counted the branch in taken but did not take it.
+			if limit, err = in.checkpoint(acc, taken, pc, int(s.off)); err != nil {
+				in.stats.TakenBranches = taken - 1 // refused, so not taken
+				return 0, err
+			}
+			pc = int(s.off)
+			acc = vec[pc]
+		case stopFault:
+			in.pc = pc
+			return 0, in.failAt(in.memError(in.faultAddr, int(in.faultSize), in.faultAccess, ""), acc, taken, pc)
+		case stopAtomic:
+			in.pc = pc
+			if err := in.atomic(s, r); err != nil {
+				return 0, in.failAt(err, acc, taken, pc)
+			}
+			pc++
+		default:
+			return 0, in.failAt(errAt(ErrIllegalInstruction, pc, "not an instruction start"), acc, taken, pc)
+		}
+	}
+}
 
+// exec is the interpreter loop proper. It keeps its state in locals and
+// calls nothing, so that the compiler holds pc, acc (packed class counts,
+// see Program.vec) and taken (taken branches plus local calls) in machine
+// registers; the eBPF registers live in the Instance. It returns to run for
+// anything that needs a call. Every load and store is checked against the
+// region its address falls in.
+func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64, uint8) {
+	r := &in.regs
+	code := in.prog.code
+	vec := in.prog.vec
 	for {
 		s := &code[pc]
 		switch s.op {
@@ -52,9 +148,9 @@ func (in *Instance) run(entry int, r1, r2 uint64) (uint64, error) {
 		case opAnd64K:
 			r[s.dst&15] &= s.imm
 		case opLsh64K:
-			r[s.dst&15] <<= s.imm
+			r[s.dst&15] <<= s.imm & 63
 		case opRsh64K:
-			r[s.dst&15] >>= s.imm
+			r[s.dst&15] >>= s.imm & 63
 		case opMod64K:
 			in.stats.Divide++
 			if s.imm != 0 {
@@ -70,7 +166,7 @@ func (in *Instance) run(entry int, r1, r2 uint64) (uint64, error) {
 		case opMov64K:
 			r[s.dst&15] = s.imm
 		case opArsh64K:
-			r[s.dst&15] = uint64(int64(r[s.dst&15]) >> s.imm)
+			r[s.dst&15] = uint64(int64(r[s.dst&15]) >> (s.imm & 63))
 		case opLddw:
 			r[s.dst&15] = s.imm
 			pc += 2
@@ -152,9 +248,9 @@ func (in *Instance) run(entry int, r1, r2 uint64) (uint64, error) {
 		case opAnd32K:
 			r[s.dst&15] = uint64(uint32(r[s.dst&15]) & uint32(s.imm))
 		case opLsh32K:
-			r[s.dst&15] = uint64(uint32(r[s.dst&15]) << s.imm)
+			r[s.dst&15] = uint64(uint32(r[s.dst&15]) << (s.imm & 31))
 		case opRsh32K:
-			r[s.dst&15] = uint64(uint32(r[s.dst&15]) >> s.imm)
+			r[s.dst&15] = uint64(uint32(r[s.dst&15]) >> (s.imm & 31))
 		case opMod32K:
 			in.stats.Divide++
 			if v := uint32(s.imm); v != 0 {
@@ -174,7 +270,7 @@ func (in *Instance) run(entry int, r1, r2 uint64) (uint64, error) {
 		case opMov32K:
 			r[s.dst&15] = uint64(uint32(s.imm))
 		case opArsh32K:
-			r[s.dst&15] = uint64(uint32(int32(r[s.dst&15]) >> s.imm))
+			r[s.dst&15] = uint64(uint32(int32(r[s.dst&15]) >> (s.imm & 31)))
 
 		case opAdd32X:
 			r[s.dst&15] = uint64(uint32(r[s.dst&15]) + uint32(r[s.src&15]))
@@ -244,7 +340,8 @@ func (in *Instance) run(entry int, r1, r2 uint64) (uint64, error) {
 			rg := &in.mem[a>>28&15]
 			o := a & (RegionSpan - 1)
 			if a>>32 != 0 || o+1 > rg.rlen {
-				return 0, in.fault(a, 1, AccessRead, acc, taken, pc)
+				in.faultAddr, in.faultSize, in.faultAccess = a, 1, AccessRead
+				return pc, acc, taken, stopFault
 			}
 			r[s.dst&15] = uint64(rg.buf[o])
 		case opLdxH:
@@ -252,7 +349,8 @@ func (in *Instance) run(entry int, r1, r2 uint64) (uint64, error) {
 			rg := &in.mem[a>>28&15]
 			o := a & (RegionSpan - 1)
 			if a>>32 != 0 || o+2 > rg.rlen {
-				return 0, in.fault(a, 2, AccessRead, acc, taken, pc)
+				in.faultAddr, in.faultSize, in.faultAccess = a, 2, AccessRead
+				return pc, acc, taken, stopFault
 			}
 			r[s.dst&15] = uint64(binary.LittleEndian.Uint16(rg.buf[o:]))
 		case opLdxW:
@@ -260,7 +358,8 @@ func (in *Instance) run(entry int, r1, r2 uint64) (uint64, error) {
 			rg := &in.mem[a>>28&15]
 			o := a & (RegionSpan - 1)
 			if a>>32 != 0 || o+4 > rg.rlen {
-				return 0, in.fault(a, 4, AccessRead, acc, taken, pc)
+				in.faultAddr, in.faultSize, in.faultAccess = a, 4, AccessRead
+				return pc, acc, taken, stopFault
 			}
 			r[s.dst&15] = uint64(binary.LittleEndian.Uint32(rg.buf[o:]))
 		case opLdxDW:
@@ -268,7 +367,8 @@ func (in *Instance) run(entry int, r1, r2 uint64) (uint64, error) {
 			rg := &in.mem[a>>28&15]
 			o := a & (RegionSpan - 1)
 			if a>>32 != 0 || o+8 > rg.rlen {
-				return 0, in.fault(a, 8, AccessRead, acc, taken, pc)
+				in.faultAddr, in.faultSize, in.faultAccess = a, 8, AccessRead
+				return pc, acc, taken, stopFault
 			}
 			r[s.dst&15] = binary.LittleEndian.Uint64(rg.buf[o:])
 		case opLdxSB:
@@ -276,7 +376,8 @@ func (in *Instance) run(entry int, r1, r2 uint64) (uint64, error) {
 			rg := &in.mem[a>>28&15]
 			o := a & (RegionSpan - 1)
 			if a>>32 != 0 || o+1 > rg.rlen {
-				return 0, in.fault(a, 1, AccessRead, acc, taken, pc)
+				in.faultAddr, in.faultSize, in.faultAccess = a, 1, AccessRead
+				return pc, acc, taken, stopFault
 			}
 			r[s.dst&15] = uint64(int64(int8(rg.buf[o])))
 		case opLdxSH:
@@ -284,7 +385,8 @@ func (in *Instance) run(entry int, r1, r2 uint64) (uint64, error) {
 			rg := &in.mem[a>>28&15]
 			o := a & (RegionSpan - 1)
 			if a>>32 != 0 || o+2 > rg.rlen {
-				return 0, in.fault(a, 2, AccessRead, acc, taken, pc)
+				in.faultAddr, in.faultSize, in.faultAccess = a, 2, AccessRead
+				return pc, acc, taken, stopFault
 			}
 			r[s.dst&15] = uint64(int64(int16(binary.LittleEndian.Uint16(rg.buf[o:]))))
 		case opLdxSW:
@@ -292,7 +394,8 @@ func (in *Instance) run(entry int, r1, r2 uint64) (uint64, error) {
 			rg := &in.mem[a>>28&15]
 			o := a & (RegionSpan - 1)
 			if a>>32 != 0 || o+4 > rg.rlen {
-				return 0, in.fault(a, 4, AccessRead, acc, taken, pc)
+				in.faultAddr, in.faultSize, in.faultAccess = a, 4, AccessRead
+				return pc, acc, taken, stopFault
 			}
 			r[s.dst&15] = uint64(int64(int32(binary.LittleEndian.Uint32(rg.buf[o:]))))
 
@@ -301,7 +404,8 @@ func (in *Instance) run(entry int, r1, r2 uint64) (uint64, error) {
 			rg := &in.mem[a>>28&15]
 			o := a & (RegionSpan - 1)
 			if a>>32 != 0 || o+1 > rg.wlen {
-				return 0, in.fault(a, 1, AccessWrite, acc, taken, pc)
+				in.faultAddr, in.faultSize, in.faultAccess = a, 1, AccessWrite
+				return pc, acc, taken, stopFault
 			}
 			v := s.imm
 			if s.op == opStxB {
@@ -313,7 +417,8 @@ func (in *Instance) run(entry int, r1, r2 uint64) (uint64, error) {
 			rg := &in.mem[a>>28&15]
 			o := a & (RegionSpan - 1)
 			if a>>32 != 0 || o+2 > rg.wlen {
-				return 0, in.fault(a, 2, AccessWrite, acc, taken, pc)
+				in.faultAddr, in.faultSize, in.faultAccess = a, 2, AccessWrite
+				return pc, acc, taken, stopFault
 			}
 			v := s.imm
 			if s.op == opStxH {
@@ -325,7 +430,8 @@ func (in *Instance) run(entry int, r1, r2 uint64) (uint64, error) {
 			rg := &in.mem[a>>28&15]
 			o := a & (RegionSpan - 1)
 			if a>>32 != 0 || o+4 > rg.wlen {
-				return 0, in.fault(a, 4, AccessWrite, acc, taken, pc)
+				in.faultAddr, in.faultSize, in.faultAccess = a, 4, AccessWrite
+				return pc, acc, taken, stopFault
 			}
 			v := s.imm
 			if s.op == opStxW {
@@ -337,7 +443,8 @@ func (in *Instance) run(entry int, r1, r2 uint64) (uint64, error) {
 			rg := &in.mem[a>>28&15]
 			o := a & (RegionSpan - 1)
 			if a>>32 != 0 || o+8 > rg.wlen {
-				return 0, in.fault(a, 8, AccessWrite, acc, taken, pc)
+				in.faultAddr, in.faultSize, in.faultAccess = a, 8, AccessWrite
+				return pc, acc, taken, stopFault
 			}
 			v := s.imm
 			if s.op == opStxDW {
@@ -345,10 +452,7 @@ func (in *Instance) run(entry int, r1, r2 uint64) (uint64, error) {
 			}
 			binary.LittleEndian.PutUint64(rg.buf[o:], v)
 		case opAtomic32, opAtomic64:
-			in.pc = pc
-			if err := in.atomic(s, &r); err != nil {
-				return 0, in.failAt(err, acc, taken, pc)
-			}
+			return pc, acc, taken, stopAtomic
 
 		case opJa:
 			goto jump
@@ -577,58 +681,214 @@ func (in *Instance) run(entry int, r1, r2 uint64) (uint64, error) {
 			goto next
 
 		case opCall, opCallX:
-			id := s.imm
-			if s.op == opCallX {
-				id = r[s.dst&15]
-			}
-			v, halt, err := in.callHelper(id, &r, pc)
-			if err != nil {
-				return 0, in.failAt(err, acc, taken, pc)
-			}
-			r[0] = v
-			if halt {
-				in.finish(acc, taken, pc)
-				return v, nil
+			return pc, acc, taken, stopHelper
+		case opCallLocal:
+			return pc, acc, taken, stopCallLocal
+		case opExit:
+			return pc, acc, taken, stopExit
+
+		case opMovLsh64K:
+			r[s.dst&15] = r[s.src&15] << (s.imm & 63)
+			pc++
+		case opMovRsh64K:
+			r[s.dst&15] = r[s.src&15] >> (s.imm & 63)
+			pc++
+		case opMovArsh64K:
+			r[s.dst&15] = uint64(int64(r[s.src&15]) >> (s.imm & 63))
+			pc++
+		case opMovAnd64K:
+			r[s.dst&15] = r[s.src&15] & s.imm
+			pc++
+		case opMovAdd64K:
+			r[s.dst&15] = r[s.src&15] + s.imm
+			pc++
+
+		case opAddJeqK:
+			d := s.dst & 15
+			r[d] += uint64(int64(int32(s.imm)))
+			pc++
+			if r[d] == uint64(int64(int32(s.imm>>32))) {
+				goto jump
 			}
 			goto next
-		case opCallLocal:
-			in.stats.Call++
-			if depth+1 >= MaxCallDepth {
-				return 0, in.failAt(errAt(ErrCallDepth, pc, "more than %d nested calls", MaxCallDepth), acc, taken, pc)
+		case opAddJneK:
+			d := s.dst & 15
+			r[d] += uint64(int64(int32(s.imm)))
+			pc++
+			if r[d] != uint64(int64(int32(s.imm>>32))) {
+				goto jump
 			}
-			taken++
-			in.localCalls++
-			if taken >= limit {
-				if limit, err = in.checkpoint(acc, taken, pc, int(s.off)); err != nil {
-					in.stats.TakenBranches = taken
-					return 0, err
-				}
-				acc = 0
+			goto next
+		case opAddJltK:
+			d := s.dst & 15
+			r[d] += uint64(int64(int32(s.imm)))
+			pc++
+			if r[d] < uint64(int64(int32(s.imm>>32))) {
+				goto jump
 			}
-			f := &in.frames[depth]
-			f.ret, f.r6, f.r7, f.r8, f.r9 = pc+1, r[6], r[7], r[8], r[9]
-			depth++
-			r[10] += StackFrameSize
-			in.mem[slotStack].setStack(in.stack, depth+1)
-			in.dirtyFrames = max(in.dirtyFrames, depth+1)
-			pc = int(s.off)
-			acc += vec[pc]
-			continue
-		case opExit:
-			if depth == 0 {
-				in.finish(acc, taken, pc)
-				return r[0], nil
+			goto next
+		case opAddJleK:
+			d := s.dst & 15
+			r[d] += uint64(int64(int32(s.imm)))
+			pc++
+			if r[d] <= uint64(int64(int32(s.imm>>32))) {
+				goto jump
 			}
-			depth--
-			f := &in.frames[depth]
-			pc, r[6], r[7], r[8], r[9] = f.ret, f.r6, f.r7, f.r8, f.r9
-			r[10] -= StackFrameSize
-			in.mem[slotStack].setStack(in.stack, depth+1)
-			acc += vec[pc]
-			continue
-
+			goto next
+		case opAddJgtK:
+			d := s.dst & 15
+			r[d] += uint64(int64(int32(s.imm)))
+			pc++
+			if r[d] > uint64(int64(int32(s.imm>>32))) {
+				goto jump
+			}
+			goto next
+		case opAddJgeK:
+			d := s.dst & 15
+			r[d] += uint64(int64(int32(s.imm)))
+			pc++
+			if r[d] >= uint64(int64(int32(s.imm>>32))) {
+				goto jump
+			}
+			goto next
+		case opAddJeqX:
+			d := s.dst & 15
+			r[d] += uint64(int64(int32(s.imm)))
+			pc++
+			if r[d] == r[s.src&15] {
+				goto jump
+			}
+			goto next
+		case opAddJneX:
+			d := s.dst & 15
+			r[d] += uint64(int64(int32(s.imm)))
+			pc++
+			if r[d] != r[s.src&15] {
+				goto jump
+			}
+			goto next
+		case opAddJltX:
+			d := s.dst & 15
+			r[d] += uint64(int64(int32(s.imm)))
+			pc++
+			if r[d] < r[s.src&15] {
+				goto jump
+			}
+			goto next
+		case opAddJleX:
+			d := s.dst & 15
+			r[d] += uint64(int64(int32(s.imm)))
+			pc++
+			if r[d] <= r[s.src&15] {
+				goto jump
+			}
+			goto next
+		case opAddJgtX:
+			d := s.dst & 15
+			r[d] += uint64(int64(int32(s.imm)))
+			pc++
+			if r[d] > r[s.src&15] {
+				goto jump
+			}
+			goto next
+		case opAddJgeX:
+			d := s.dst & 15
+			r[d] += uint64(int64(int32(s.imm)))
+			pc++
+			if r[d] >= r[s.src&15] {
+				goto jump
+			}
+			goto next
+		case opLdxBAdd:
+			a := r[s.src&15] + uint64(int64(s.off))
+			rg := &in.mem[a>>28&15]
+			o := a & (RegionSpan - 1)
+			if a>>32 != 0 || o+1 > rg.rlen {
+				in.faultAddr, in.faultSize, in.faultAccess = a, 1, AccessRead
+				return pc, acc, taken, stopFault
+			}
+			r[s.dst&15] = uint64(rg.buf[o])
+			r[s.aux&15] += s.imm
+			pc++
+		case opLdxHAdd:
+			a := r[s.src&15] + uint64(int64(s.off))
+			rg := &in.mem[a>>28&15]
+			o := a & (RegionSpan - 1)
+			if a>>32 != 0 || o+2 > rg.rlen {
+				in.faultAddr, in.faultSize, in.faultAccess = a, 2, AccessRead
+				return pc, acc, taken, stopFault
+			}
+			r[s.dst&15] = uint64(binary.LittleEndian.Uint16(rg.buf[o:]))
+			r[s.aux&15] += s.imm
+			pc++
+		case opLdxWAdd:
+			a := r[s.src&15] + uint64(int64(s.off))
+			rg := &in.mem[a>>28&15]
+			o := a & (RegionSpan - 1)
+			if a>>32 != 0 || o+4 > rg.rlen {
+				in.faultAddr, in.faultSize, in.faultAccess = a, 4, AccessRead
+				return pc, acc, taken, stopFault
+			}
+			r[s.dst&15] = uint64(binary.LittleEndian.Uint32(rg.buf[o:]))
+			r[s.aux&15] += s.imm
+			pc++
+		case opLdxDWAdd:
+			a := r[s.src&15] + uint64(int64(s.off))
+			rg := &in.mem[a>>28&15]
+			o := a & (RegionSpan - 1)
+			if a>>32 != 0 || o+8 > rg.rlen {
+				in.faultAddr, in.faultSize, in.faultAccess = a, 8, AccessRead
+				return pc, acc, taken, stopFault
+			}
+			r[s.dst&15] = binary.LittleEndian.Uint64(rg.buf[o:])
+			r[s.aux&15] += s.imm
+			pc++
+		case opAddLdxB:
+			r[s.aux&15] += r[s.src&15]
+			pc++
+			a := r[s.aux&15] + uint64(int64(s.off))
+			rg := &in.mem[a>>28&15]
+			o := a & (RegionSpan - 1)
+			if a>>32 != 0 || o+1 > rg.rlen {
+				in.faultAddr, in.faultSize, in.faultAccess = a, 1, AccessRead
+				return pc, acc, taken, stopFault
+			}
+			r[s.dst&15] = uint64(rg.buf[o])
+		case opAddLdxH:
+			r[s.aux&15] += r[s.src&15]
+			pc++
+			a := r[s.aux&15] + uint64(int64(s.off))
+			rg := &in.mem[a>>28&15]
+			o := a & (RegionSpan - 1)
+			if a>>32 != 0 || o+2 > rg.rlen {
+				in.faultAddr, in.faultSize, in.faultAccess = a, 2, AccessRead
+				return pc, acc, taken, stopFault
+			}
+			r[s.dst&15] = uint64(binary.LittleEndian.Uint16(rg.buf[o:]))
+		case opAddLdxW:
+			r[s.aux&15] += r[s.src&15]
+			pc++
+			a := r[s.aux&15] + uint64(int64(s.off))
+			rg := &in.mem[a>>28&15]
+			o := a & (RegionSpan - 1)
+			if a>>32 != 0 || o+4 > rg.rlen {
+				in.faultAddr, in.faultSize, in.faultAccess = a, 4, AccessRead
+				return pc, acc, taken, stopFault
+			}
+			r[s.dst&15] = uint64(binary.LittleEndian.Uint32(rg.buf[o:]))
+		case opAddLdxDW:
+			r[s.aux&15] += r[s.src&15]
+			pc++
+			a := r[s.aux&15] + uint64(int64(s.off))
+			rg := &in.mem[a>>28&15]
+			o := a & (RegionSpan - 1)
+			if a>>32 != 0 || o+8 > rg.rlen {
+				in.faultAddr, in.faultSize, in.faultAccess = a, 8, AccessRead
+				return pc, acc, taken, stopFault
+			}
+			r[s.dst&15] = binary.LittleEndian.Uint64(rg.buf[o:])
 		default:
-			return 0, in.failAt(errAt(ErrIllegalInstruction, pc, "not an instruction start"), acc, taken, pc)
+			return pc, acc, taken, stopInvalid
 		}
 		pc++
 		continue
@@ -639,11 +899,7 @@ func (in *Instance) run(entry int, r1, r2 uint64) (uint64, error) {
 	jump:
 		taken++
 		if taken >= limit {
-			if limit, err = in.checkpoint(acc, taken, pc, int(s.off)); err != nil {
-				in.stats.TakenBranches = taken - 1 // refused, so not taken
-				return 0, err
-			}
-			acc = 0
+			return pc, acc, taken, stopCheckpoint
 		}
 		pc = int(s.off)
 		acc += vec[pc]
@@ -653,12 +909,6 @@ func (in *Instance) run(entry int, r1, r2 uint64) (uint64, error) {
 func (r *region) setStack(stack []byte, frames int) {
 	n := uint64(frames * StackFrameSize)
 	r.buf, r.rlen, r.wlen = stack[:n], n, n
-}
-
-// fault ends a run on a load or store that failed its check.
-func (in *Instance) fault(addr uint64, n int, acc Access, lanes, taken uint64, pc int) error {
-	in.pc = pc
-	return in.failAt(in.memError(addr, n, acc, ""), lanes, taken, pc)
 }
 
 // failAt ends a run with err raised by the instruction at pc.

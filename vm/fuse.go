@@ -1,0 +1,60 @@
+package vm
+
+// fuse replaces pairs of adjacent instructions with superinstructions, so
+// that the interpreter dispatches once for both. The second instruction of a
+// pair must not be reachable except by falling through from the first: not a
+// jump or call target, not a function entry. Its own slot keeps its plain
+// decoding (for errors and budgets, which name its pc) but is never executed
+// on its own.
+func fuse(code []slot, text []Instruction, start []bool, fns []Function) {
+	n := len(text)
+	leader := make([]bool, n+1)
+	for _, f := range fns {
+		leader[f.PC] = true
+	}
+	for pc := 0; pc < n; pc++ {
+		if start[pc] && (text[pc].IsJump() || text[pc].IsLocalCall()) {
+			leader[pc+1+text[pc].JumpOffset()] = true
+		}
+	}
+	for pc := 0; pc+1 < n; pc++ {
+		if !start[pc] || !start[pc+1] || leader[pc+1] {
+			continue
+		}
+		a, b := &code[pc], &code[pc+1]
+		if f, ok := fusePair(a, b); ok {
+			*a = f
+			pc++ // the second slot cannot start another pair
+		}
+	}
+}
+
+var movOpK = map[uint8]uint8{opLsh64K: opMovLsh64K, opRsh64K: opMovRsh64K, opArsh64K: opMovArsh64K, opAnd64K: opMovAnd64K, opAdd64K: opMovAdd64K}
+
+var addJump = map[uint8]uint8{
+	opJeqK: opAddJeqK, opJneK: opAddJneK, opJltK: opAddJltK, opJleK: opAddJleK, opJgtK: opAddJgtK, opJgeK: opAddJgeK,
+	opJeqX: opAddJeqX, opJneX: opAddJneX, opJltX: opAddJltX, opJleX: opAddJleX, opJgtX: opAddJgtX, opJgeX: opAddJgeX,
+}
+
+var ldxAdd = map[uint8]uint8{opLdxB: opLdxBAdd, opLdxH: opLdxHAdd, opLdxW: opLdxWAdd, opLdxDW: opLdxDWAdd}
+
+var addLdx = map[uint8]uint8{opLdxB: opAddLdxB, opLdxH: opAddLdxH, opLdxW: opAddLdxW, opLdxDW: opAddLdxDW}
+
+// fits32 reports whether a sign-extended immediate survives a round trip
+// through 32 bits (true for every decoded constant except lddw's).
+func fits32(v uint64) bool { return uint64(int64(int32(v))) == v }
+
+func fusePair(a, b *slot) (slot, bool) {
+	switch {
+	case a.op == opMov64X && movOpK[b.op] != 0 && b.dst == a.dst:
+		return slot{op: movOpK[b.op], dst: a.dst, src: a.src, imm: b.imm}, true
+	case a.op == opAdd64K && addJump[b.op] != 0 && b.dst == a.dst && fits32(a.imm) && fits32(b.imm):
+		return slot{op: addJump[b.op], dst: a.dst, src: b.src, off: b.off,
+			imm: uint64(uint32(a.imm)) | uint64(uint32(b.imm))<<32}, true
+	case ldxAdd[a.op] != 0 && b.op == opAdd64K && fits32(b.imm):
+		return slot{op: ldxAdd[a.op], dst: a.dst, src: a.src, aux: b.dst, off: a.off, imm: b.imm}, true
+	case a.op == opAdd64X && addLdx[b.op] != 0 && b.src == a.dst:
+		return slot{op: addLdx[b.op], dst: b.dst, src: a.src, aux: a.dst, off: b.off}, true
+	}
+	return slot{}, false
+}
