@@ -21,7 +21,7 @@ func TestFuse(t *testing.T) {
 	mov := Instruction{Op: 0xbf, Dst: 3, Src: 0}
 	lsh := Instruction{Op: 0x67, Dst: 3, Imm: 13}
 	add := Instruction{Op: 0x07, Dst: 1, Imm: 1}
-	jlt := Instruction{Op: 0xad, Dst: 1, Src: 2, Off: -4}
+	jlt := Instruction{Op: 0xad, Dst: 1, Src: 2, Off: -2}
 	exit := Instruction{Op: OpExit}
 	ldxb := Instruction{Op: 0x71, Dst: 0, Src: 1}
 	addX := Instruction{Op: 0x0f, Dst: 1, Src: 7}
