@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+	"strconv"
+	"unicode/utf8"
 
 	"github.com/fxamacker/cbor/v2"
 )
@@ -31,41 +33,20 @@ const (
 	manifestTag = 1070
 )
 
-// decMode is strict: duplicate map keys, indefinite lengths and invalid
-// UTF-8 are errors, and nesting and container sizes are bounded.
-var decMode = func() cbor.DecMode {
+// wfMode checks well-formedness strictly: no indefinite lengths, bounded
+// nesting and container sizes.
+var wfMode = func() cbor.DecMode {
 	dm, err := cbor.DecOptions{
-		DupMapKey:        cbor.DupMapKeyEnforcedAPF,
 		IndefLength:      cbor.IndefLengthForbidden,
 		MaxNestedLevels:  16,
 		MaxArrayElements: 4096,
 		MaxMapPairs:      512,
-		UTF8:             cbor.UTF8RejectInvalid,
 	}.DecMode()
 	if err != nil {
 		panic(err) // the options are constant; this cannot happen at run time
 	}
 	return dm
 }()
-
-// cbor major types.
-const (
-	majUint  = 0
-	majNint  = 1
-	majBytes = 2
-	majText  = 3
-	majArray = 4
-	majMap   = 5
-	majTag   = 6
-	majOther = 7
-)
-
-func major(raw []byte) int {
-	if len(raw) == 0 {
-		return -1
-	}
-	return int(raw[0] >> 5)
-}
 
 // kind names the CBOR type of raw for error messages.
 func kind(raw []byte) string {
@@ -98,109 +79,161 @@ func kind(raw []byte) string {
 	return "nothing"
 }
 
-// decoder builds errors with a path ("manifest: common: components[1]").
+// path locates an item for error messages; it is only turned into text
+// when there is an error.
+type path struct {
+	parent *path
+	name   string // "common", or "" for an index
+	key    int64  // shown as "name (key)" when hasKey
+	hasKey bool
+	index  int
+}
+
+func (p *path) String() string {
+	if p == nil {
+		return ""
+	}
+	s := p.parent.String()
+	switch {
+	case p.name == "":
+		return s + "[" + strconv.Itoa(p.index) + "]"
+	case p.hasKey:
+		s += sep(s) + p.name + " (" + strconv.FormatInt(p.key, 10) + ")"
+	default:
+		s += sep(s) + p.name
+	}
+	return s
+}
+
+func sep(s string) string {
+	if s == "" {
+		return ""
+	}
+	return ": "
+}
+
+// decoder builds errors with their path and decodes in the numbering of
+// its format.
 type decoder struct {
 	f    Format
 	step Step
 }
 
-func (d decoder) errf(path, format string, args ...any) *Error {
-	return newError(CodeInvalidManifest, d.step, "%s: %s", path, fmt.Sprintf(format, args...))
+func (d decoder) errf(p *path, format string, args ...any) *Error {
+	return newError(CodeInvalidManifest, d.step, "%s: %s", p.String(), fmt.Sprintf(format, args...))
 }
 
-func (d decoder) cborErr(path string, err error) *Error {
-	return &Error{Code: CodeInvalidManifest, Step: d.step, Msg: path + ": malformed CBOR", Err: err}
+func (d decoder) want(p *path, raw []byte, what string) *Error {
+	return d.errf(p, "expected %s, got %s", what, kind(raw))
 }
 
-func (d decoder) want(path string, raw []byte, maj int, what string) *Error {
-	if major(raw) != maj {
-		return d.errf(path, "expected %s, got %s", what, kind(raw))
-	}
-	return nil
-}
-
-func (d decoder) bytes(path string, raw []byte) ([]byte, *Error) {
-	if e := d.want(path, raw, majBytes, "a byte string"); e != nil {
-		return nil, e
-	}
-	var b []byte
-	if err := decMode.Unmarshal(raw, &b); err != nil {
-		return nil, d.cborErr(path, err)
+func (d decoder) bytes(p *path, raw []byte) ([]byte, *Error) {
+	b, ok := content(raw, majBytes)
+	if !ok {
+		return nil, d.want(p, raw, "a byte string")
 	}
 	return b, nil
 }
 
-func (d decoder) text(path string, raw []byte) (string, *Error) {
-	if e := d.want(path, raw, majText, "a text string"); e != nil {
-		return "", e
+func (d decoder) text(p *path, raw []byte) (string, *Error) {
+	b, ok := content(raw, majText)
+	if !ok {
+		return "", d.want(p, raw, "a text string")
 	}
-	var s string
-	if err := decMode.Unmarshal(raw, &s); err != nil {
-		return "", d.cborErr(path, err)
+	if !utf8.Valid(b) {
+		return "", d.errf(p, "text string is not valid UTF-8")
 	}
-	return s, nil
+	return string(b), nil
 }
 
-func (d decoder) uint(path string, raw []byte) (uint64, *Error) {
-	if e := d.want(path, raw, majUint, "an unsigned integer"); e != nil {
-		return 0, e
+func (d decoder) uint(p *path, raw []byte) (uint64, *Error) {
+	maj, arg, n, ok := head(raw)
+	if !ok || maj != majUint || n != len(raw) {
+		return 0, d.want(p, raw, "an unsigned integer")
 	}
-	var v uint64
-	if err := decMode.Unmarshal(raw, &v); err != nil {
-		return 0, d.cborErr(path, err)
+	return arg, nil
+}
+
+func (d decoder) int(p *path, raw []byte) (int64, *Error) {
+	v, ok := integer(raw)
+	if !ok {
+		if m := major(raw); m == majUint || m == majNint {
+			return 0, d.errf(p, "integer out of range")
+		}
+		return 0, d.want(p, raw, "an integer")
 	}
 	return v, nil
 }
 
-func (d decoder) int(path string, raw []byte) (int64, *Error) {
-	if m := major(raw); m != majUint && m != majNint {
-		return 0, d.errf(path, "expected an integer, got %s", kind(raw))
-	}
-	var v int64
-	if err := decMode.Unmarshal(raw, &v); err != nil {
-		return 0, d.cborErr(path, err)
-	}
-	return v, nil
-}
-
-func (d decoder) array(path string, raw []byte) ([]cbor.RawMessage, *Error) {
-	if e := d.want(path, raw, majArray, "an array"); e != nil {
-		return nil, e
-	}
-	var a []cbor.RawMessage
-	if err := decMode.Unmarshal(raw, &a); err != nil {
-		return nil, d.cborErr(path, err)
+func (d decoder) array(p *path, raw []byte) ([][]byte, *Error) {
+	a, ok := items(raw, majArray)
+	if !ok {
+		return nil, d.want(p, raw, "an array")
 	}
 	return a, nil
 }
 
-// intMap decodes a map whose keys are all integers and returns its keys in
-// ascending order.
-func (d decoder) intMap(path string, raw []byte) (map[int64]cbor.RawMessage, []int64, *Error) {
-	if e := d.want(path, raw, majMap, "a map"); e != nil {
-		return nil, nil, e
-	}
-	var m map[int64]cbor.RawMessage
-	if err := decMode.Unmarshal(raw, &m); err != nil {
-		return nil, nil, d.cborErr(path, err)
-	}
-	keys := make([]int64, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return m, keys, nil
+// member is one map entry.
+type member struct {
+	key  int64
+	text string // key, when the key is a text string
+	val  []byte
 }
 
-// bstrWrapped returns the content of a bstr that must itself hold one CBOR
-// item.
-func (d decoder) bstrWrapped(path string, raw []byte) ([]byte, *Error) {
-	b, e := d.bytes(path, raw)
+// intMap splits a map whose keys are integers, sorted by key; a duplicate
+// key is an error.
+func (d decoder) intMap(p *path, raw []byte) ([]member, *Error) {
+	kv, ok := items(raw, majMap)
+	if !ok {
+		return nil, d.want(p, raw, "a map")
+	}
+	ms := make([]member, 0, len(kv)/2)
+	for i := 0; i < len(kv); i += 2 {
+		k, ok := integer(kv[i])
+		if !ok {
+			return nil, d.errf(p, "map key is %s, want an integer", kind(kv[i]))
+		}
+		ms = append(ms, member{key: k, val: kv[i+1]})
+	}
+	return sortMembers(d, p, ms)
+}
+
+func sortMembers(d decoder, p *path, ms []member) ([]member, *Error) {
+	slices.SortFunc(ms, func(a, b member) int {
+		if a.text != b.text {
+			if a.text < b.text {
+				return -1
+			}
+			return 1
+		}
+		switch {
+		case a.key < b.key:
+			return -1
+		case a.key > b.key:
+			return 1
+		}
+		return 0
+	})
+	for i := 1; i < len(ms); i++ {
+		if ms[i].key == ms[i-1].key && ms[i].text == ms[i-1].text {
+			if ms[i].text != "" {
+				return nil, d.errf(p, "duplicate map key %q", ms[i].text)
+			}
+			return nil, d.errf(p, "duplicate map key %d", ms[i].key)
+		}
+	}
+	return ms, nil
+}
+
+// bstrWrapped returns the content of a bstr that must itself hold one
+// well-formed CBOR item.
+func (d decoder) bstrWrapped(p *path, raw []byte) ([]byte, *Error) {
+	b, e := d.bytes(p, raw)
 	if e != nil {
 		return nil, e
 	}
-	if err := decMode.Wellformed(b); err != nil {
-		return nil, d.cborErr(path+" (bstr content)", err)
+	if err := wfMode.Wellformed(b); err != nil {
+		return nil, &Error{Code: CodeInvalidManifest, Step: d.step, Msg: p.String() + ": bstr content: malformed CBOR", Err: err}
 	}
 	return b, nil
 }
@@ -226,7 +259,8 @@ func formatsOf(fs []Format) formatSet {
 // Decode decodes a whole envelope in either format (detected from its
 // shape), the manifest and the severable members it carries included. It
 // checks structure only: no signature, digest or condition. Errors are
-// *Error with CodeInvalidManifest, CodeUnsupported or CodeNoMem.
+// *Error with CodeInvalidManifest, CodeUnsupported or CodeNoMem. The
+// envelope shares memory with data.
 func Decode(data []byte) (*Envelope, error) {
 	env, e := decodeEnvelope(data, formatsOf(nil))
 	if e != nil {
@@ -253,102 +287,114 @@ func Decode(data []byte) (*Envelope, error) {
 // manifest, as a device does before it has checked the signature.
 func decodeEnvelope(data []byte, accept formatSet) (*Envelope, *Error) {
 	d := decoder{step: StepEnvelope}
+	top := &path{name: "envelope"}
 	if len(data) == 0 {
-		return nil, d.errf("envelope", "empty")
+		return nil, d.errf(top, "empty")
 	}
 	if len(data) > MaxEnvelopeSize {
 		return nil, newError(CodeNoMem, StepEnvelope, "envelope of %d bytes exceeds %d", len(data), MaxEnvelopeSize)
 	}
-	if err := decMode.Wellformed(data); err != nil {
-		return nil, d.cborErr("envelope", err)
+	if err := wfMode.Wellformed(data); err != nil {
+		return nil, &Error{Code: CodeInvalidManifest, Step: StepEnvelope, Msg: "envelope: malformed CBOR", Err: err}
 	}
 	env := &Envelope{}
 	body := data
-	if major(data) == majTag {
-		var t cbor.RawTag
-		if err := decMode.Unmarshal(data, &t); err != nil {
-			return nil, d.cborErr("envelope", err)
-		}
-		switch t.Number {
+	if maj, tag, n, ok := head(data); ok && maj == majTag {
+		switch tag {
 		case envelopeTag:
 			if !accept.has(FormatFinal) {
 				// RIOT enters only a bare map: the tag is a structure error.
-				return nil, d.errf("envelope", "CBOR tag 107 (final-format envelope): this client reads only %s", FormatDraft09)
+				return nil, d.errf(top, "CBOR tag 107 (final-format envelope): this client reads only %s", FormatDraft09)
 			}
 			env.Format, env.Tagged = FormatFinal, true
 		case manifestTag:
 			return nil, newError(CodeUnsupported, StepEnvelope, "envelope: CBOR tag 1070 (a manifest without envelope or authentication) is not supported")
 		default:
-			return nil, d.errf("envelope", "unexpected CBOR tag %d", t.Number)
+			return nil, d.errf(top, "unexpected CBOR tag %d", tag)
 		}
-		body = t.Content
+		body = data[n:]
 	}
-	if e := d.want("envelope", body, majMap, "a map"); e != nil {
+	kv, ok := items(body, majMap)
+	if !ok {
+		return nil, d.want(top, body, "a map")
+	}
+	ms := make([]member, 0, len(kv)/2)
+	for i := 0; i < len(kv); i += 2 {
+		m := member{val: kv[i+1]}
+		if t, ok := content(kv[i], majText); ok {
+			if !utf8.Valid(t) {
+				return nil, d.errf(top, "text key is not valid UTF-8")
+			}
+			m.text = string(t)
+		} else if m.key, ok = integer(kv[i]); !ok {
+			return nil, d.errf(top, "map key is %s, want an integer or a text string", kind(kv[i]))
+		}
+		ms = append(ms, m)
+	}
+	ms, e := sortMembers(d, top, ms)
+	if e != nil {
 		return nil, e
 	}
-	var members map[any]cbor.RawMessage
-	if err := decMode.Unmarshal(body, &members); err != nil {
-		return nil, d.cborErr("envelope", err)
-	}
-	ints := map[int64]cbor.RawMessage{}
-	var texts []string
-	for k, v := range members {
-		switch k := k.(type) {
-		case uint64:
-			if k > 1<<62 {
-				return nil, d.errf("envelope", "key %d out of range", k)
+	get := func(key int64) ([]byte, bool) {
+		for _, m := range ms {
+			if m.text == "" && m.key == key {
+				return m.val, true
 			}
-			ints[int64(k)] = v
-		case int64:
-			ints[k] = v
-		case string:
-			texts = append(texts, k)
-		default:
-			return nil, d.errf("envelope", "unexpected key type %T", k)
 		}
+		return nil, false
 	}
 	if !env.Tagged {
 		env.Format = FormatDraft09
-		if raw, ok := ints[keyAuth]; ok && authLooksFinal(raw) {
+		if raw, ok := get(keyAuth); ok && authLooksFinal(raw) {
 			env.Format = FormatFinal
 		}
 		if !accept.has(env.Format) {
-			return nil, d.errf("envelope", "authentication wrapper in the %s layout: this client reads only %s", env.Format, other(env.Format))
+			return nil, d.errf(top, "authentication wrapper in the %s layout: this client reads only %s", env.Format, other(env.Format))
 		}
 	}
 	d.f = env.Format
-	if raw, ok := ints[keyAuth]; ok {
+	if raw, ok := get(keyAuth); ok {
 		a, e := d.auth(raw)
 		if e != nil {
 			return nil, e
 		}
 		env.Auth = a
 	}
-	raw, ok := ints[keyManifest]
+	raw, ok := get(keyManifest)
+	mp := &path{parent: top, name: "manifest", key: keyManifest, hasKey: true}
 	if !ok {
-		return nil, d.errf("envelope", "no manifest (key 3)")
+		return nil, d.errf(top, "no manifest (key 3)")
 	}
-	mb, e := d.bstrWrapped("envelope: manifest (3)", raw)
+	mb, e := d.bstrWrapped(mp, raw)
 	if e != nil {
 		return nil, e
 	}
 	if !bytes.Equal(raw[:len(raw)-len(mb)], bstrHead(len(mb))) {
 		// The digest covers the bstr as encoded; a padded length head would
 		// make signer and device hash different bytes.
-		return nil, d.errf("envelope: manifest (3)", "byte string length not in shortest form")
+		return nil, d.errf(mp, "byte string length not in shortest form")
 	}
 	env.ManifestBytes = mb
-	keys := make([]int64, 0, len(ints))
-	for k := range ints {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		if k == keyAuth || k == keyManifest {
+	for _, m := range ms {
+		if m.text != "" {
+			if env.Format != FormatFinal {
+				return nil, d.errf(top, "text key %q: draft-09 envelopes have integer keys only", m.text)
+			}
+			b, e := d.bytes(&path{parent: top, name: strconv.Quote(m.text)}, m.val)
+			if e != nil {
+				return nil, e
+			}
+			if env.Integrated == nil {
+				env.Integrated = map[string][]byte{}
+			}
+			env.Integrated[m.text] = b
 			continue
 		}
-		if sk, ok := sectionByKey(env.Format, k); ok && sk.Severable() {
-			b, e := d.bstrWrapped(fmt.Sprintf("envelope: %s (%d)", sk.Name(env.Format), k), ints[k])
+		if m.key == keyAuth || m.key == keyManifest {
+			continue
+		}
+		if sk, ok := sectionByKey(env.Format, m.key); ok && sk.Severable() {
+			b, e := d.bstrWrapped(&path{parent: top, name: sk.Name(env.Format), key: m.key, hasKey: true}, m.val)
 			if e != nil {
 				return nil, e
 			}
@@ -358,21 +404,7 @@ func decodeEnvelope(data []byte, accept formatSet) (*Envelope, *Error) {
 			env.Severed[sk] = b
 			continue
 		}
-		env.Other = append(env.Other, RawMember{Key: k, Raw: ints[k]})
-	}
-	if len(texts) > 0 {
-		if env.Format != FormatFinal {
-			return nil, d.errf("envelope", "text key %q: draft-09 envelopes have integer keys only", texts[0])
-		}
-		slices.Sort(texts)
-		env.Integrated = map[string][]byte{}
-		for _, k := range texts {
-			b, e := d.bytes(fmt.Sprintf("envelope: integrated payload %q", k), members[k])
-			if e != nil {
-				return nil, e
-			}
-			env.Integrated[k] = b
-		}
+		env.Other = append(env.Other, RawMember{Key: m.key, Raw: m.val})
 	}
 	return env, nil
 }
@@ -388,40 +420,37 @@ func other(f Format) Format {
 // envelope: the final format starts with a bstr-wrapped SUIT_Digest (an
 // array), draft-09 with a bstr-wrapped COSE block (a tag).
 func authLooksFinal(raw []byte) bool {
-	var b []byte
-	if major(raw) != majBytes || decMode.Unmarshal(raw, &b) != nil {
+	b, ok := content(raw, majBytes)
+	if !ok {
 		return false
 	}
-	var items []cbor.RawMessage
-	if major(b) != majArray || decMode.Unmarshal(b, &items) != nil || len(items) == 0 {
+	list, ok := items(b, majArray)
+	if !ok || len(list) == 0 {
 		return false
 	}
-	var first []byte
-	if major(items[0]) != majBytes || decMode.Unmarshal(items[0], &first) != nil {
-		return false
-	}
-	return major(first) == majArray
+	first, ok := content(list[0], majBytes)
+	return ok && major(first) == majArray
 }
 
 func (d decoder) auth(raw []byte) (*Auth, *Error) {
-	const path = "envelope: authentication-wrapper (2)"
-	b, e := d.bstrWrapped(path, raw)
+	ap := &path{name: "envelope: authentication-wrapper", key: keyAuth, hasKey: true}
+	b, e := d.bstrWrapped(ap, raw)
 	if e != nil {
 		return nil, e
 	}
-	items, e := d.array(path, b)
+	list, e := d.array(ap, b)
 	if e != nil {
 		return nil, e
 	}
 	a := &Auth{}
-	for i, it := range items {
-		p := fmt.Sprintf("%s[%d]", path, i)
-		v, e := d.bstrWrapped(p, it)
+	for i, it := range list {
+		ip := &path{parent: ap, index: i}
+		v, e := d.bstrWrapped(ip, it)
 		if e != nil {
 			return nil, e
 		}
 		if d.f == FormatFinal && i == 0 {
-			if _, e := d.digest(p, v); e != nil {
+			if _, e := d.digest(ip, v); e != nil {
 				return nil, e
 			}
 			a.Digest = v
@@ -430,25 +459,25 @@ func (d decoder) auth(raw []byte) (*Auth, *Error) {
 		a.Blocks = append(a.Blocks, v)
 	}
 	if d.f == FormatFinal && a.Digest == nil {
-		return nil, d.errf(path, "no SUIT_Digest")
+		return nil, d.errf(ap, "no SUIT_Digest")
 	}
 	return a, nil
 }
 
 // digest decodes an encoded SUIT_Digest.
-func (d decoder) digest(path string, raw []byte) (*Digest, *Error) {
-	items, e := d.array(path, raw)
+func (d decoder) digest(p *path, raw []byte) (*Digest, *Error) {
+	list, e := d.array(p, raw)
 	if e != nil {
 		return nil, e
 	}
-	if len(items) < 2 {
-		return nil, d.errf(path, "SUIT_Digest has %d items, want [algorithm-id, digest-bytes]", len(items))
+	if len(list) < 2 {
+		return nil, d.errf(p, "SUIT_Digest has %d items, want [algorithm-id, digest-bytes]", len(list))
 	}
-	alg, e := d.int(path+": algorithm-id", items[0])
+	alg, e := d.int(&path{parent: p, name: "algorithm-id"}, list[0])
 	if e != nil {
 		return nil, e
 	}
-	b, e := d.bytes(path+": digest-bytes", items[1])
+	b, e := d.bytes(&path{parent: p, name: "digest-bytes"}, list[1])
 	if e != nil {
 		return nil, e
 	}
@@ -457,39 +486,42 @@ func (d decoder) digest(path string, raw []byte) (*Digest, *Error) {
 
 func decodeManifest(data []byte, f Format) (*Manifest, *Error) {
 	d := decoder{f: f, step: StepManifest}
-	const path = "manifest"
-	mm, keys, e := d.intMap(path, data)
+	top := &path{name: "manifest"}
+	ms, e := d.intMap(top, data)
 	if e != nil {
 		return nil, e
 	}
 	m := &Manifest{}
-	for _, k := range []int64{keyVersion, keySequence, keyCommon} {
-		if _, ok := mm[k]; !ok {
-			return nil, d.errf(path, "required member %d (%s) is missing", k, manifestKeyName(f, k))
-		}
-	}
-	for _, k := range keys {
-		raw := mm[k]
-		p := fmt.Sprintf("%s: %s (%d)", path, manifestKeyName(f, k), k)
-		switch k {
+	seen := 0
+	for _, mb := range ms {
+		p := &path{parent: top, name: manifestKeyName(f, mb.key), key: mb.key, hasKey: true}
+		switch mb.key {
 		case keyVersion:
-			m.Version, e = d.uint(p, raw)
+			m.Version, e = d.uint(p, mb.val)
+			seen |= 1
 		case keySequence:
-			m.Sequence, e = d.uint(p, raw)
+			m.Sequence, e = d.uint(p, mb.val)
+			seen |= 2
 		case keyCommon:
-			e = d.common(p, raw, m)
+			e = d.common(p, mb.val, m)
+			seen |= 4
 		case keyReferenceURI:
-			m.ReferenceURI, e = d.text(p, raw)
+			m.ReferenceURI, e = d.text(p, mb.val)
 		default:
-			sk, ok := sectionByKey(f, k)
+			sk, ok := sectionByKey(f, mb.key)
 			if !ok {
-				m.Other = append(m.Other, RawMember{Key: k, Raw: raw})
+				m.Other = append(m.Other, RawMember{Key: mb.key, Raw: mb.val})
 				continue
 			}
-			m.Sections[sk], e = d.section(p, sk, raw)
+			m.Sections[sk], e = d.section(p, sk, mb.val)
 		}
 		if e != nil {
 			return nil, e
+		}
+	}
+	for i, k := range []int64{keyVersion, keySequence, keyCommon} {
+		if seen&(1<<i) == 0 {
+			return nil, d.errf(top, "required member %d (%s) is missing", k, manifestKeyName(f, k))
 		}
 	}
 	return m, nil
@@ -512,23 +544,23 @@ func manifestKeyName(f Format, k int64) string {
 	return "unknown"
 }
 
-func (d decoder) section(path string, k SectionKind, raw []byte) (*Section, *Error) {
+func (d decoder) section(p *path, k SectionKind, raw []byte) (*Section, *Error) {
 	s := &Section{Kind: k}
 	if k.Severable() && major(raw) == majArray {
-		dg, e := d.digest(path, raw)
+		dg, e := d.digest(p, raw)
 		if e != nil {
 			return nil, e
 		}
 		s.Severed = dg
 		return s, nil
 	}
-	b, e := d.bstrWrapped(path, raw)
+	b, e := d.bstrWrapped(p, raw)
 	if e != nil {
 		return nil, e
 	}
 	s.Raw = b
 	if sections[k].commands {
-		s.Commands, e = d.sequence(path, b, 0)
+		s.Commands, e = d.sequence(p, b, 0)
 		if e != nil {
 			return nil, e
 		}
@@ -542,7 +574,7 @@ func fillSevered(s *Section, raw []byte, f Format) *Error {
 	d := decoder{f: f, step: StepSeverable}
 	s.Raw = raw
 	if sections[s.Kind].commands {
-		cmds, e := d.sequence("envelope: "+s.Kind.Name(f), raw, 0)
+		cmds, e := d.sequence(&path{name: "envelope: " + s.Kind.Name(f)}, raw, 0)
 		if e != nil {
 			return e
 		}
@@ -551,32 +583,33 @@ func fillSevered(s *Section, raw []byte, f Format) *Error {
 	return nil
 }
 
-func (d decoder) common(path string, raw []byte, m *Manifest) *Error {
-	b, e := d.bstrWrapped(path, raw)
+func (d decoder) common(p *path, raw []byte, m *Manifest) *Error {
+	b, e := d.bstrWrapped(p, raw)
 	if e != nil {
 		return e
 	}
-	cm, keys, e := d.intMap(path, b)
+	cm, e := d.intMap(p, b)
 	if e != nil {
 		return e
 	}
-	for _, k := range keys {
-		v := cm[k]
-		switch k {
+	for _, mb := range cm {
+		switch mb.key {
 		case keyComponents:
-			p := path + ": components (2)"
-			list, e := d.array(p, v)
+			cp := &path{parent: p, name: "components", key: keyComponents, hasKey: true}
+			list, e := d.array(cp, mb.val)
 			if e != nil {
 				return e
 			}
+			m.Components = make([]ComponentID, 0, len(list))
 			for i, c := range list {
-				parts, e := d.array(fmt.Sprintf("%s[%d]", p, i), c)
+				ip := &path{parent: cp, index: i}
+				parts, e := d.array(ip, c)
 				if e != nil {
 					return e
 				}
 				id := make(ComponentID, 0, len(parts))
 				for j, part := range parts {
-					pb, e := d.bytes(fmt.Sprintf("%s[%d][%d]", p, i, j), part)
+					pb, e := d.bytes(&path{parent: ip, index: j}, part)
 					if e != nil {
 						return e
 					}
@@ -585,61 +618,60 @@ func (d decoder) common(path string, raw []byte, m *Manifest) *Error {
 				m.Components = append(m.Components, id)
 			}
 		case keySharedSequence:
-			p := path + ": shared-sequence (4)"
-			sb, e := d.bstrWrapped(p, v)
+			sp := &path{parent: p, name: "shared-sequence", key: keySharedSequence, hasKey: true}
+			sb, e := d.bstrWrapped(sp, mb.val)
 			if e != nil {
 				return e
 			}
-			if m.Shared, e = d.sequence(p, sb, 0); e != nil {
+			if m.Shared, e = d.sequence(sp, sb, 0); e != nil {
 				return e
 			}
 		default:
-			m.CommonOther = append(m.CommonOther, RawMember{Key: k, Raw: v})
+			m.CommonOther = append(m.CommonOther, RawMember{Key: mb.key, Raw: mb.val})
 		}
 	}
 	return nil
 }
 
 // sequence decodes an encoded command sequence: [ key, arg, key, arg, ... ].
-func (d decoder) sequence(path string, raw []byte, depth int) (CommandSequence, *Error) {
+func (d decoder) sequence(p *path, raw []byte, depth int) (CommandSequence, *Error) {
 	if depth > maxDepth {
-		return nil, d.errf(path, "command sequences nested deeper than %d", maxDepth)
+		return nil, d.errf(p, "command sequences nested deeper than %d", maxDepth)
 	}
-	items, e := d.array(path, raw)
+	list, e := d.array(p, raw)
 	if e != nil {
 		return nil, e
 	}
-	if len(items)%2 != 0 {
-		return nil, d.errf(path, "command sequence has %d items; commands come in pairs (id, argument)", len(items))
+	if len(list)%2 != 0 {
+		return nil, d.errf(p, "command sequence has %d items; commands come in pairs (id, argument)", len(list))
 	}
-	seq := make(CommandSequence, 0, len(items)/2)
-	for i := 0; i < len(items); i += 2 {
-		p := fmt.Sprintf("%s[%d]", path, i)
-		key, e := d.int(p, items[i])
+	seq := make(CommandSequence, 0, len(list)/2)
+	for i := 0; i < len(list); i += 2 {
+		key, e := d.int(&path{parent: p, index: i}, list[i])
 		if e != nil {
 			return nil, e
 		}
 		c := Command{Op: opByKey(d.f, key), Key: key}
-		p = fmt.Sprintf("%s[%d] %s", path, i+1, c.Op.Name(d.f))
-		arg := items[i+1]
+		ap := &path{parent: &path{parent: p, index: i + 1}, name: c.Op.Name(d.f)}
+		arg := list[i+1]
 		switch ops[c.Op].arg {
 		case argPolicy:
-			c.Policy, e = d.uint(p, arg)
+			c.Policy, e = d.uint(ap, arg)
 		case argIndex:
-			c.Index, e = d.index(p, arg)
+			c.Index, e = d.index(ap, arg)
 		case argParams:
-			c.Params, e = d.params(p, arg)
+			c.Params, e = d.params(ap, arg)
 		case argTryEach:
-			e = d.tryEach(p, arg, depth, &c)
+			e = d.tryEach(ap, arg, depth, &c)
 		case argSequence:
 			var sb []byte
-			if sb, e = d.bstrWrapped(p, arg); e == nil {
+			if sb, e = d.bstrWrapped(ap, arg); e == nil {
 				var s CommandSequence
-				s, e = d.sequence(p, sb, depth+1)
+				s, e = d.sequence(ap, sb, depth+1)
 				c.Seqs = []CommandSequence{s}
 			}
 		default:
-			c.Raw = slices.Clone(arg)
+			c.Raw = arg
 		}
 		if e != nil {
 			return nil, e
@@ -649,26 +681,26 @@ func (d decoder) sequence(path string, raw []byte, depth int) (CommandSequence, 
 	return seq, nil
 }
 
-func (d decoder) index(path string, raw []byte) (IndexArg, *Error) {
+func (d decoder) index(p *path, raw []byte) (IndexArg, *Error) {
 	switch {
 	case len(raw) == 1 && raw[0] == 0xf5:
 		return IndexArg{All: true}, nil
 	case len(raw) == 1 && raw[0] == 0xf4:
 		return IndexArg{None: true}, nil
 	case major(raw) == majUint:
-		v, e := d.uint(path, raw)
+		v, e := d.uint(p, raw)
 		return IndexArg{Indices: []uint64{v}}, e
 	case major(raw) == majArray:
-		items, e := d.array(path, raw)
+		list, e := d.array(p, raw)
 		if e != nil {
 			return IndexArg{}, e
 		}
-		if len(items) == 0 {
-			return IndexArg{}, d.errf(path, "empty list of component indices")
+		if len(list) == 0 {
+			return IndexArg{}, d.errf(p, "empty list of component indices")
 		}
 		a := IndexArg{List: true}
-		for i, it := range items {
-			v, e := d.uint(fmt.Sprintf("%s[%d]", path, i), it)
+		for i, it := range list {
+			v, e := d.uint(&path{parent: p, index: i}, it)
 			if e != nil {
 				return IndexArg{}, e
 			}
@@ -676,28 +708,28 @@ func (d decoder) index(path string, raw []byte) (IndexArg, *Error) {
 		}
 		return a, nil
 	}
-	return IndexArg{}, d.errf(path, "expected a component index (uint, bool or list), got %s", kind(raw))
+	return IndexArg{}, d.errf(p, "expected a component index (uint, bool or list), got %s", kind(raw))
 }
 
-func (d decoder) tryEach(path string, raw []byte, depth int, c *Command) *Error {
-	items, e := d.array(path, raw)
+func (d decoder) tryEach(p *path, raw []byte, depth int, c *Command) *Error {
+	list, e := d.array(p, raw)
 	if e != nil {
 		return e
 	}
-	if len(items) == 0 {
-		return d.errf(path, "try-each without options")
+	if len(list) == 0 {
+		return d.errf(p, "try-each without options")
 	}
-	for i, it := range items {
-		p := fmt.Sprintf("%s[%d]", path, i)
-		if i == len(items)-1 && len(it) == 1 && it[0] == 0xf6 {
+	for i, it := range list {
+		if i == len(list)-1 && len(it) == 1 && it[0] == 0xf6 {
 			c.TryEachNil = true
 			break
 		}
-		sb, e := d.bstrWrapped(p, it)
+		ip := &path{parent: p, index: i}
+		sb, e := d.bstrWrapped(ip, it)
 		if e != nil {
 			return e
 		}
-		s, e := d.sequence(p, sb, depth+1)
+		s, e := d.sequence(ip, sb, depth+1)
 		if e != nil {
 			return e
 		}
@@ -706,40 +738,40 @@ func (d decoder) tryEach(path string, raw []byte, depth int, c *Command) *Error 
 	return nil
 }
 
-func (d decoder) params(path string, raw []byte) (*Parameters, *Error) {
-	pm, keys, e := d.intMap(path, raw)
+func (d decoder) params(p *path, raw []byte) (*Parameters, *Error) {
+	pm, e := d.intMap(p, raw)
 	if e != nil {
 		return nil, e
 	}
 	ps := &Parameters{}
-	for _, k := range keys {
-		v := pm[k]
-		p := paramByKey(d.f, k)
-		pp := fmt.Sprintf("%s: %s (%d)", path, p.Name(d.f), k)
+	for _, mb := range pm {
+		v := mb.val
+		pr := paramByKey(d.f, mb.key)
+		pp := &path{parent: p, name: pr.Name(d.f), key: mb.key, hasKey: true}
 		var e *Error
 		switch {
-		case p == ParamVendorID && major(v) == majBytes:
+		case pr == ParamVendorID && major(v) == majBytes:
 			ps.VendorID, e = d.bytes(pp, v)
-		case p == ParamClassID && major(v) == majBytes:
+		case pr == ParamClassID && major(v) == majBytes:
 			ps.ClassID, e = d.bytes(pp, v)
-		case p == ParamImageDigest:
+		case pr == ParamImageDigest:
 			var b []byte
 			if b, e = d.bstrWrapped(pp, v); e == nil {
 				ps.ImageDigest, e = d.digest(pp, b)
 			}
-		case p == ParamImageSize:
+		case pr == ParamImageSize:
 			ps.ImageSize, e = d.uintPtr(pp, v)
-		case p == ParamSlot:
+		case pr == ParamSlot:
 			ps.Slot, e = d.uintPtr(pp, v)
-		case p == ParamSourceComponent:
+		case pr == ParamSourceComponent:
 			ps.SourceComponent, e = d.uintPtr(pp, v)
-		case p == ParamURI:
+		case pr == ParamURI:
 			var s string
 			if s, e = d.text(pp, v); e == nil {
 				ps.URI = &s
 			}
 		default:
-			ps.Other = append(ps.Other, RawParam{Param: p, Key: k, Raw: slices.Clone(v)})
+			ps.Other = append(ps.Other, RawParam{Param: pr, Key: mb.key, Raw: v})
 		}
 		if e != nil {
 			return nil, e
@@ -748,8 +780,8 @@ func (d decoder) params(path string, raw []byte) (*Parameters, *Error) {
 	return ps, nil
 }
 
-func (d decoder) uintPtr(path string, raw []byte) (*uint64, *Error) {
-	v, e := d.uint(path, raw)
+func (d decoder) uintPtr(p *path, raw []byte) (*uint64, *Error) {
+	v, e := d.uint(p, raw)
 	if e != nil {
 		return nil, e
 	}

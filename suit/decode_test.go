@@ -46,7 +46,7 @@ func TestEnvelopeErrors(t *testing.T) {
 		{"truncated", unhex(t, "a202"), CodeInvalidManifest, "malformed CBOR"},
 		{"trailing bytes", append(bytes.Clone(valid), 0), CodeInvalidManifest, "malformed CBOR"},
 		{"indefinite length", unhex(t, "bf0340ff"), CodeInvalidManifest, "malformed CBOR"},
-		{"duplicate key", unhex(t, "a203400340"), CodeInvalidManifest, "malformed CBOR"},
+		{"duplicate key", unhex(t, "a203400340"), CodeInvalidManifest, "duplicate map key 3"},
 		{"no manifest", unhex(t, "a1024180"), CodeInvalidManifest, "no manifest (key 3)"},
 		{"manifest not bstr", unhex(t, "a10301"), CodeInvalidManifest, "expected a byte string, got an unsigned integer"},
 		{"manifest head not shortest", unhex(t, "a1035801a0"), CodeInvalidManifest, "shortest form"},

@@ -278,7 +278,7 @@ func (p *proc) signature() ([]byte, *Error) {
 func (p *proc) manifestDigest(signed []byte) *Error {
 	sum := digestOfWrapped(p.env.ManifestBytes)
 	d := decoder{f: p.f, step: StepManifestDigest}
-	dg, e := d.digest("signed digest", signed)
+	dg, e := d.digest(&path{name: "signed digest"}, signed)
 	if e != nil {
 		return p.failf(CodeDigestMismatch, StepManifestDigest, "", "SUIT manifest digest and COSE digest mismatch: the signed payload is not a SUIT_Digest (%s)", e.Msg)
 	}
