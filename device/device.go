@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"tinylab/device/coapnet"
 	"tinylab/firewall"
 	"tinylab/suit"
 )
@@ -41,6 +42,9 @@ type Config struct {
 	CallsPerLoop uint32
 	// Limits adds per-container limits the metadata does not carry, by uid.
 	Limits map[string]ExtraLimits
+	// Resolve maps the hosts of update URIs to addresses (nil: the system
+	// resolver); the lab names its repository so transcripts repeat.
+	Resolve coapnet.Resolver
 	// BlockSize is the CoAP block size for SUIT fetches. 0: 64 bytes, RIOT's
 	// CONFIG_SUIT_COAP_BLOCKSIZE default (one 802.15.4 frame per block).
 	BlockSize int
@@ -134,6 +138,9 @@ func New(cfg Config, env Env) (*Device, error) {
 	}
 	if cfg.CallsPerLoop == 0 {
 		cfg.CallsPerLoop = 256
+	}
+	if cfg.Resolve == nil {
+		cfg.Resolve = coapnet.SystemResolver
 	}
 	if cfg.BlockSize <= 0 {
 		cfg.BlockSize = 64

@@ -139,3 +139,62 @@ func (d *Device) Peers() []PeerSpec {
 	}
 	return slices.Clip(out)
 }
+
+// ContainerBrief is a container in a device list: cheap to take for a
+// thousand devices every frame.
+type ContainerBrief struct {
+	UID      string
+	State    State
+	LastBeat time.Duration // virtual time of the last heartbeat; -1: never
+	Watched  bool
+	Denied   uint64
+}
+
+// Summary is a device in a device list.
+type Summary struct {
+	ID              string
+	Board           string
+	Powered         bool
+	BatteryPermille int
+	Containers      []ContainerBrief
+	Denied          uint64
+	Updating        bool
+	UpdateDone      uint64
+	UpdateTotal     uint64
+	LastResult      int // last SUIT result code
+	Updates         int
+}
+
+// Summary describes the device for a list.
+func (d *Device) Summary() Summary {
+	d.chargeIdle()
+	s := Summary{
+		ID: d.cfg.ID, Board: d.cfg.Board.Name, Powered: d.on, BatteryPermille: d.BatteryPermille(),
+		Updating: d.update != nil, UpdateDone: d.suitStatus.Done, UpdateTotal: d.suitStatus.Total,
+		LastResult: d.suitStatus.Last.Code, Updates: d.suitStatus.Updates,
+	}
+	for _, c := range d.slots {
+		if c == nil {
+			continue
+		}
+		b := ContainerBrief{UID: c.UID, State: c.State, LastBeat: -1, Watched: c.watched(), Denied: c.d.fw.Totals(c.UID).Denied}
+		if c.heartbeats > 0 {
+			b.LastBeat = c.lastHB
+		}
+		s.Denied += b.Denied
+		s.Containers = append(s.Containers, b)
+	}
+	return s
+}
+
+// SetLimits changes a container's extra limits (its energy budget), now and
+// for later installs of that uid.
+func (d *Device) SetLimits(uid string, l ExtraLimits) {
+	if d.cfg.Limits == nil {
+		d.cfg.Limits = map[string]ExtraLimits{}
+	}
+	d.cfg.Limits[uid] = l
+	if c := d.container(uid); c != nil {
+		c.limits = l
+	}
+}

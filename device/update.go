@@ -117,7 +117,7 @@ func (d *Device) loadSequences() error {
 // /suit/trigger does: the manifest and payloads are fetched over CoAP, block
 // by block, in the background.
 func (d *Device) TriggerUpdate(uri string) error {
-	if _, err := coapnet.ParseURI(uri); err != nil {
+	if _, err := coapnet.ParseURIWith(uri, d.cfg.Resolve); err != nil {
 		return err
 	}
 	return d.startUpdate(uri, nil)
@@ -322,7 +322,7 @@ func (d *Device) fetch(t Task, uri string, w io.Writer, progress func(done, tota
 	if d.net == nil {
 		return errors.New("the device has no network")
 	}
-	tgt, err := coapnet.ParseURI(uri)
+	tgt, err := coapnet.ParseURIWith(uri, d.cfg.Resolve)
 	if err != nil {
 		return err
 	}
@@ -393,7 +393,7 @@ func (d *Device) fetchBlock(t Task, ctx context.Context, tgt coapnet.Target, num
 		}
 		wait := time.Duration(float64(ackTimeout<<attempt) * (1 + (ackRandom-1)*d.rng.Float64()))
 		d.charge(energy.RadioPJ(requestBytes))
-		d.emit(CoAP{Dir: "out", Method: "GET", Path: tgt.Path, Code: reason + ", retransmitting in " + fmtDur(wait), Peer: tgt.Addr.String()})
+		d.emit(CoAP{Dir: "out", Method: "GET", Path: tgt.Path, Code: reason + ", retransmitting in " + fmtDur(wait)})
 		if err := t.Sleep(wait); err != nil {
 			return coapnet.Block{}, err
 		}

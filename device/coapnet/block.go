@@ -202,18 +202,30 @@ type Target struct {
 // ErrBadURI is returned for a URI that is not coap://host[:port]/path.
 var ErrBadURI = errors.New("not a coap:// URI")
 
+// Resolver maps a URI's host and port to a socket address.
+type Resolver func(host, port string) (*net.UDPAddr, error)
+
+// SystemResolver resolves through the system resolver.
+func SystemResolver(host, port string) (*net.UDPAddr, error) {
+	return net.ResolveUDPAddr("udp", net.JoinHostPort(host, port))
+}
+
 // ParseURI reads coap://host[:port]/path[?query]. Names resolve through the
 // system resolver; the default port is 5683.
-func ParseURI(uri string) (Target, error) {
+func ParseURI(uri string) (Target, error) { return ParseURIWith(uri, SystemResolver) }
+
+// ParseURIWith is ParseURI with a resolver of one's own: the lab names its
+// repository coap://repo.localhost/ so transcripts do not carry random ports.
+func ParseURIWith(uri string, resolve Resolver) (Target, error) {
 	u, err := url.Parse(uri)
 	if err != nil || u.Scheme != "coap" || u.Host == "" {
 		return Target{}, fmt.Errorf("%w: %q", ErrBadURI, uri)
 	}
-	host := u.Host
-	if u.Port() == "" {
-		host = net.JoinHostPort(strings.Trim(u.Hostname(), "[]"), "5683")
+	port := u.Port()
+	if port == "" {
+		port = "5683"
 	}
-	addr, err := net.ResolveUDPAddr("udp", host)
+	addr, err := resolve(strings.Trim(u.Hostname(), "[]"), port)
 	if err != nil {
 		return Target{}, fmt.Errorf("%w: %q: %v", ErrBadURI, uri, err)
 	}

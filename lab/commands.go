@@ -1,0 +1,233 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/plgd-dev/go-coap/v3/message"
+	"github.com/plgd-dev/go-coap/v3/message/codes"
+
+	"tinylab/device"
+	"tinylab/device/coapnet"
+	"tinylab/firewall"
+	"tinylab/suit"
+)
+
+// requestTimeout bounds one CoAP exchange of the lab with a device (wall
+// time; peers are on loopback).
+const requestTimeout = 5 * time.Second
+
+// ErrQuiet is returned for a command that needs a device's socket in a lab
+// built without sockets.
+var ErrQuiet = errors.New("the device has no CoAP socket in this lab (it was built quiet)")
+
+// CoAPError is a device's error answer to a lab command.
+type CoAPError struct {
+	Device, Path string
+	Code         codes.Code
+	Text         string
+}
+
+func (e *CoAPError) Error() string {
+	if e.Text != "" {
+		return e.Text
+	}
+	return fmt.Sprintf("%s %s: %s", e.Device, e.Path, e.Code)
+}
+
+// CoAP sends one request to a device from the lab's socket and returns its
+// response. accept < 0 leaves the Accept option out.
+func (l *Lab) CoAP(id string, method codes.Code, path string, body []byte, accept int, opts ...message.Option) (*coapnet.Response, error) {
+	n, err := l.node(id)
+	if err != nil {
+		return nil, err
+	}
+	if n.Sock == nil {
+		return nil, ErrQuiet
+	}
+	tgt, err := coapnet.ParseURI(n.Sock.URI() + "/" + strings.TrimPrefix(path, "/"))
+	if err != nil {
+		return nil, err
+	}
+	if accept >= 0 {
+		opts = append(opts, message.Option{ID: message.Accept, Value: encodeUint(uint32(accept))})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+	defer cancel()
+	return l.client.Request(ctx, tgt, method, message.TextPlain, body, opts...)
+}
+
+func encodeUint(v uint32) []byte {
+	b := make([]byte, 4)
+	n, _ := message.EncodeUint32(b, v)
+	return b[:n]
+}
+
+// command sends a management request and turns an error answer into an error.
+func (l *Lab) command(id string, method codes.Code, path string, body []byte, ok codes.Code, opts ...message.Option) error {
+	resp, err := l.CoAP(id, method, path, body, -1, opts...)
+	if err != nil {
+		return err
+	}
+	if resp.Code != ok {
+		return &CoAPError{Device: id, Path: path, Code: resp.Code, Text: string(resp.Body)}
+	}
+	return nil
+}
+
+// Start starts a container (POST /containers/{uid} "start").
+func (l *Lab) Start(id, uid string) error {
+	return l.command(id, codes.POST, "/containers/"+uid, []byte("start"), codes.Changed)
+}
+
+// Stop stops a container.
+func (l *Lab) Stop(id, uid string) error {
+	return l.command(id, codes.POST, "/containers/"+uid, []byte("stop"), codes.Changed)
+}
+
+// Restart restarts a FAILED container.
+func (l *Lab) Restart(id, uid string) error {
+	return l.command(id, codes.POST, "/containers/"+uid, []byte("restart"), codes.Changed)
+}
+
+// Delete deletes a container.
+func (l *Lab) Delete(id, uid string) error {
+	return l.command(id, codes.DELETE, "/containers/"+uid, nil, codes.Deleted)
+}
+
+// Load provisions a defined container on a device with TinyContainer's own
+// protocol: one POST to /container/ with the metadata, code and data in
+// options 65002-65004, as upstream's tooling sends them. Like upstream it
+// fits one datagram; larger containers travel by update.
+func (l *Lab) Load(id, name string) error {
+	def, err := l.Def(name)
+	if err != nil {
+		return err
+	}
+	meta, err := l.metadata(def)
+	if err != nil {
+		return err
+	}
+	if size := len(meta) + len(def.Code) + len(def.Data); size > coapnet.MaxDatagram-100 {
+		return fmt.Errorf("%s is %d bytes: too big for one /container/ datagram; use update", name, size)
+	}
+	return l.command(id, codes.POST, "/container/", nil, codes.Created,
+		message.Option{ID: coapnet.OptAction, Value: []byte{1}},
+		message.Option{ID: coapnet.OptMetadata, Value: meta},
+		message.Option{ID: coapnet.OptCode, Value: def.Code},
+		message.Option{ID: coapnet.OptData, Value: def.Data})
+}
+
+// UpdateOptions choose what an update sends.
+type UpdateOptions struct {
+	Seq    uint64      // 0: one above the highest published
+	Format suit.Format // draft-09 (RIOT's) unless told
+	Attack Attack      // applied on top of an armed one
+}
+
+// Update publishes a container's update for the device's board (or reuses
+// the published one with that sequence number: a replay) and triggers the
+// device over CoAP (POST /suit/trigger with the manifest URI), as RIOT's
+// suit_coap does. The device updates in the background.
+func (l *Lab) Update(id, name string, o UpdateOptions) (*Release, error) {
+	n, err := l.node(id)
+	if err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	if o.Attack == NoAttack {
+		o.Attack = l.armed
+	}
+	l.armed = NoAttack
+	l.mu.Unlock()
+	if o.Seq == 0 {
+		o.Seq = l.nextSeq(name)
+	}
+	board := n.Spec.Board
+	if board == "" {
+		board = device.DefaultBoard
+	}
+	rel := l.release(name, board, o.Seq)
+	if rel == nil || o.Attack != NoAttack || rel.Format != o.Format {
+		if rel, err = l.Publish(name, board, o.Seq, o.Format, o.Attack); err != nil {
+			return nil, err
+		}
+	}
+	return rel, l.command(id, codes.POST, "/suit/trigger", []byte(rel.URI), codes.Created)
+}
+
+// Arm makes the next update published carry an attack (tamper next).
+func (l *Lab) Arm(a Attack) {
+	l.mu.Lock()
+	l.armed = a
+	l.mu.Unlock()
+	l.Note("tamper: the next update will be sent with " + a.String())
+}
+
+// inWorld runs fn on a device in the world.
+func (l *Lab) inWorld(id string, fn func(d *device.Device) error) error {
+	n, err := l.node(id)
+	if err != nil {
+		return err
+	}
+	l.world.Do(func() { err = fn(n.Dev) })
+	return err
+}
+
+// SetSensor gives a sensor a value (a scripted step, or a tester).
+func (l *Lab) SetSensor(id, sensor string, v float64) error {
+	return l.inWorld(id, func(d *device.Device) error { return d.SetSensor(sensor, v) })
+}
+
+// PowerCut cuts a device's power.
+func (l *Lab) PowerCut(id string) error {
+	return l.inWorld(id, func(d *device.Device) error { return d.PowerCut("power cut by the lab") })
+}
+
+// PowerOn boots a device that is off.
+func (l *Lab) PowerOn(id string) error {
+	return l.inWorld(id, func(d *device.Device) error { return d.PowerOn("power restored") })
+}
+
+// Drop makes a device's radio link lose a fraction of its exchanges.
+func (l *Lab) Drop(id string, loss float64) error {
+	if loss < 0 || loss > 1 {
+		return fmt.Errorf("loss %v: between 0 and 1 (0%% to 100%%)", loss)
+	}
+	return l.inWorld(id, func(d *device.Device) error {
+		lk := d.Link()
+		lk.Loss = loss
+		d.SetLink(lk)
+		l.note(fmt.Sprintf("link of %s now loses %.0f%% of its exchanges", id, loss*100))
+		return nil
+	})
+}
+
+// Grant changes what a container may call, as its owner re-issuing its
+// tokens: the container's definition changes and a new version is sent to
+// the device by update. revoke removes the call instead of adding it.
+func (l *Lab) Grant(id, name string, call firewall.Call, revoke bool) (*Release, error) {
+	l.mu.Lock()
+	def, ok := l.defs[name]
+	if ok {
+		if revoke {
+			def.Grants &^= firewall.MaskOf(call)
+		} else {
+			def.Grants |= firewall.MaskOf(call)
+		}
+	}
+	l.mu.Unlock()
+	if !ok {
+		_, err := l.Def(name)
+		return nil, err
+	}
+	verb := "grants"
+	if revoke {
+		verb = "revokes"
+	}
+	l.Note(fmt.Sprintf("the owner %s %s to %s", verb, call, name))
+	return l.Update(id, name, UpdateOptions{})
+}

@@ -1,0 +1,17 @@
+// Package lab is the world the devices live in: it builds devices from
+// specs, owns the virtual clock (lab/sim) and the event bus, runs the update
+// repository (lab/repo), holds the keys of every party (the owner who issues
+// container tokens, each tenant who signs its updates, the maintainer), and
+// offers the commands that the scenario runner, the UI's command line and
+// the CLI all use: load, start, stop, delete, update, sensor, power cut,
+// drop packets, tamper, grant and revoke, and raw CoAP requests.
+//
+// Device commands travel over real CoAP on loopback, from the lab's own
+// socket to each device's socket: the lab is a management client like
+// TinyContainer's controller, and a tester's coap-client is its peer.
+// Physical acts (a sensor value, a power cut, a lossy link) act on the
+// device directly, in the world.
+//
+// lab imports device (and through it vm, suit, firewall); it never imports
+// scenarios or ui. Records go to JSON Lines and come back for replay.
+package lab

@@ -1,0 +1,359 @@
+package lab
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"tinylab/device"
+	"tinylab/device/coapnet"
+	"tinylab/lab/repo"
+	"tinylab/lab/sim"
+)
+
+// RepoHost is the name the lab's repository goes by in the URIs it
+// publishes; devices of the lab resolve it to the repository's socket, so
+// transcripts do not depend on which port the system handed out.
+const RepoHost = "repo.localhost"
+
+// Options configure a lab.
+type Options struct {
+	Seed      uint64
+	Mode      sim.Mode
+	Host      string // address devices and the repository listen on; "" is 127.0.0.1
+	StateDir  string // non-volatile memory of each device in DIR/<id>/ ("" keeps it in the process)
+	RepoDir   string // a folder the repository serves besides what the lab publishes
+	BlockSize int    // CoAP block size for SUIT fetches (0: the device's default, 64)
+	Ring      int    // events the bus keeps for slow readers (0: DefaultRing)
+	// Quiet leaves devices without their own sockets: for labs of thousands
+	// of devices that only run containers. Updates and CoAP commands then
+	// need sockets and fail with a clear error.
+	Quiet bool
+}
+
+// DeviceSpec says how to build one device.
+type DeviceSpec struct {
+	ID              string
+	Board           string
+	Peers           []device.PeerSpec
+	BatteryMAh      float64 // 0: the board's default cell
+	Restart         device.RestartPolicy
+	Watchdog        device.Watchdog
+	UpstreamSigning bool
+	Listen          string // "host:port" to listen on; "" picks a free port on Options.Host
+	Off             bool   // stay powered off until PowerOn
+}
+
+// Node is a device with its socket.
+type Node struct {
+	Index int
+	Spec  DeviceSpec
+	Dev   *device.Device
+	Sock  *coapnet.Server // nil in a quiet lab
+}
+
+// ID is the device's id.
+func (n *Node) ID() string { return n.Spec.ID }
+
+// URI is the device's CoAP base URI (empty in a quiet lab).
+func (n *Node) URI() string {
+	if n.Sock == nil {
+		return ""
+	}
+	return n.Sock.URI()
+}
+
+// Lab is the world.
+type Lab struct {
+	opts   Options
+	world  *sim.World
+	bus    *Bus
+	runner *coapnet.Runner
+
+	mu       sync.Mutex // the lab's own tables, for readers outside the world
+	nodes    []*Node
+	byID     map[string]*Node
+	parties  []*Party
+	owner    *Party
+	defs     map[string]*ContainerDef
+	releases []*Release
+	armed    Attack // applies to the next update published
+	seq      uint64 // lab events published
+
+	repo    *repo.Repo
+	repoSrv *coapnet.Server
+	client  *coapnet.Server
+}
+
+// ErrUnknownDevice is returned for a device id the lab does not have.
+var ErrUnknownDevice = errors.New("no such device")
+
+// New makes an empty lab: its world, bus, repository and client socket.
+func New(opts Options) (*Lab, error) {
+	if opts.Host == "" {
+		opts.Host = "127.0.0.1"
+	}
+	l := &Lab{
+		opts: opts, world: sim.New(opts.Mode), bus: NewBus(opts.Ring),
+		runner: coapnet.NewRunner(4 * time.Second),
+		byID:   map[string]*Node{}, defs: map[string]*ContainerDef{},
+	}
+	var err error
+	if l.repo, err = repo.New(opts.RepoDir); err != nil {
+		return nil, err
+	}
+	sock := coapnet.Options{Runner: l.runner}
+	if l.repoSrv, err = coapnet.Listen(net.JoinHostPort(opts.Host, "0"), l.repo.Handler(), sock); err != nil {
+		return nil, err
+	}
+	if l.client, err = coapnet.Listen(net.JoinHostPort(opts.Host, "0"), nil, sock); err != nil {
+		l.repoSrv.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// Close stops every socket.
+func (l *Lab) Close() {
+	l.world.Stop()
+	l.mu.Lock()
+	nodes := slices.Clone(l.nodes)
+	l.mu.Unlock()
+	for _, n := range nodes {
+		if n.Sock != nil {
+			n.Sock.Close()
+		}
+	}
+	l.client.Close()
+	l.repoSrv.Close()
+}
+
+// World is the lab's virtual time.
+func (l *Lab) World() *sim.World { return l.world }
+
+// Bus is the lab's event bus.
+func (l *Lab) Bus() *Bus { return l.bus }
+
+// Repo is the update repository.
+func (l *Lab) Repo() *repo.Repo { return l.repo }
+
+// RepoURI is the repository's real address (coap://127.0.0.1:port), for
+// peers outside the lab.
+func (l *Lab) RepoURI() string { return l.repoSrv.URI() }
+
+// Seed is the lab's seed.
+func (l *Lab) Seed() uint64 { return l.opts.Seed }
+
+// AddParty adds someone with keys. The first owner added issues the tokens
+// of every container.
+func (l *Lab) AddParty(name string, role Role) (*Party, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, p := range l.parties {
+		if p.Name == name {
+			return nil, fmt.Errorf("party %q defined twice", name)
+		}
+	}
+	if len(l.nodes) > 0 && role != Attacker {
+		return nil, fmt.Errorf("party %q: parties must be defined before devices (devices trust them at boot)", name)
+	}
+	p, err := newParty(l.opts.Seed, name, role)
+	if err != nil {
+		return nil, err
+	}
+	l.parties = append(l.parties, p)
+	if role == Owner && l.owner == nil {
+		l.owner = p
+	}
+	return p, nil
+}
+
+// Party returns a party by name.
+func (l *Lab) Party(name string) (*Party, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, p := range l.parties {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return nil, false
+}
+
+// Parties lists the parties in the order they were added.
+func (l *Lab) Parties() []*Party {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.parties)
+}
+
+// env is a device's view of the lab.
+type env struct{ l *Lab }
+
+func (e env) Now() time.Duration                  { return e.l.world.Now() }
+func (e env) NewTimer(fn func()) device.Timer     { return e.l.world.NewTimer(fn) }
+func (e env) Go(fn func(device.Task)) device.Task { return e.l.world.Go(func(t *sim.Task) { fn(t) }) }
+func (e env) Do(fn func())                        { e.l.world.Do(fn) }
+func (e env) Emit(ev device.Event)                { e.l.bus.Publish(ev) }
+func (l *Lab) resolve(host, port string) (*net.UDPAddr, error) {
+	if host == RepoHost {
+		return l.repoSrv.Addr(), nil
+	}
+	if id, ok := strings.CutSuffix(host, ".localhost"); ok {
+		if n, err := l.node(id); err == nil && n.Sock != nil {
+			return n.Sock.Addr(), nil
+		}
+	}
+	return coapnet.SystemResolver(host, port)
+}
+
+// AddDevice builds a device, gives it a socket and boots it. Every owner's
+// token key and every tenant's and maintainer's SUIT key are trusted.
+func (l *Lab) AddDevice(spec DeviceSpec) (*Node, error) {
+	if spec.ID == "" || strings.ContainsAny(spec.ID, " /\t") {
+		return nil, fmt.Errorf("device id %q: it must be one word", spec.ID)
+	}
+	if spec.Board == "" {
+		spec.Board = device.DefaultBoard
+	}
+	board, err := device.LookupBoard(spec.Board)
+	if err != nil {
+		return nil, fmt.Errorf("device %s: %w", spec.ID, err)
+	}
+	l.mu.Lock()
+	if _, dup := l.byID[spec.ID]; dup {
+		l.mu.Unlock()
+		return nil, fmt.Errorf("device %q defined twice", spec.ID)
+	}
+	cfg := device.Config{
+		ID: spec.ID, Board: board, Seed: l.opts.Seed ^ hashString(spec.ID), Peers: spec.Peers,
+		UpstreamSigning: spec.UpstreamSigning, Watchdog: spec.Watchdog, Restart: spec.Restart,
+		BlockSize: l.opts.BlockSize, Resolve: l.resolve,
+	}
+	for _, p := range l.parties {
+		switch p.Role {
+		case Owner:
+			cfg.Owners = append(cfg.Owners, p.TokenPublic())
+		case Tenant, Maintainer:
+			cfg.Trust = append(cfg.Trust, p.Suit.Public())
+		}
+	}
+	index := len(l.nodes)
+	l.mu.Unlock()
+	if spec.BatteryMAh > 0 {
+		cfg.Energy = device.DefaultEnergy
+		cfg.Energy.BatteryMAh = spec.BatteryMAh
+	}
+	if l.opts.StateDir != "" {
+		st, err := device.NewDirStore(filepath.Join(l.opts.StateDir, spec.ID))
+		if err != nil {
+			return nil, fmt.Errorf("device %s: %w", spec.ID, err)
+		}
+		cfg.Store, cfg.PersistRAM = st, true
+	}
+	n := &Node{Index: index, Spec: spec}
+	l.world.Do(func() { n.Dev, err = device.New(cfg, env{l}) })
+	if err != nil {
+		return nil, err
+	}
+	if !l.opts.Quiet {
+		addr := spec.Listen
+		if addr == "" {
+			addr = net.JoinHostPort(l.opts.Host, "0")
+		}
+		if n.Sock, err = coapnet.Listen(addr, n.Dev.Handler(), coapnet.Options{Runner: l.runner}); err != nil {
+			return nil, fmt.Errorf("device %s: %w", spec.ID, err)
+		}
+		l.world.Do(func() { n.Dev.SetNet(n.Sock) })
+	}
+	l.mu.Lock()
+	l.nodes = append(l.nodes, n)
+	l.byID[spec.ID] = n
+	for _, def := range l.defs {
+		if def.Energy.EnergyUJ > 0 {
+			l.world.Do(func() { n.Dev.SetLimits(def.Name, def.Energy) })
+		}
+	}
+	l.mu.Unlock()
+	if !spec.Off {
+		l.world.Do(func() { err = n.Dev.PowerOn("power on") })
+	}
+	return n, err
+}
+
+func hashString(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * 1099511628211
+	}
+	return h
+}
+
+func (l *Lab) node(id string) (*Node, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n, ok := l.byID[id]
+	if !ok {
+		ids := make([]string, 0, len(l.nodes))
+		for _, n := range l.nodes {
+			ids = append(ids, n.Spec.ID)
+		}
+		if len(ids) > 8 {
+			ids = append(ids[:8], "...")
+		}
+		return nil, fmt.Errorf("%w %q (devices: %s)", ErrUnknownDevice, id, strings.Join(ids, ", "))
+	}
+	return n, nil
+}
+
+// Node returns a device by id.
+func (l *Lab) Node(id string) (*Node, error) { return l.node(id) }
+
+// Nodes lists the devices in the order they were added.
+func (l *Lab) Nodes() []*Node {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.nodes)
+}
+
+// Now is the virtual time.
+func (l *Lab) Now() time.Duration {
+	var t time.Duration
+	l.world.Do(func() { t = l.world.Now() })
+	return t
+}
+
+// Advance runs the lab for d of virtual time (Fast mode).
+func (l *Lab) Advance(ctx context.Context, d time.Duration) error {
+	return l.world.RunUntil(ctx, l.world.Now()+d)
+}
+
+// Note publishes a lab event (an action the lab took), stamped in the world.
+func (l *Lab) Note(text string) {
+	l.world.Do(func() { l.note(text) })
+}
+
+func (l *Lab) note(text string) {
+	l.seq++
+	l.bus.Publish(device.Event{At: l.world.Now(), Device: LabSource, Seq: l.seq, Data: Note{Text: text}})
+}
+
+// LabSource is the device name of events the lab itself publishes.
+const LabSource = "lab"
+
+// Note is an action of the lab, in the transcript beside device events.
+type Note struct {
+	Text string `json:"text"`
+}
+
+// KindNote is the transcript kind of lab notes.
+var KindNote = device.RegisterKind[Note]("lab")
+
+func (Note) Kind() device.Kind { return KindNote }
+func (n Note) String() string  { return n.Text }
