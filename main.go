@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"tinylab/lab/labcli"
 
 	"tinylab/firewall/fwcli"
 	"tinylab/vm/vmcli"
@@ -26,6 +27,8 @@ type command struct {
 var commands = []command{
 	{"metadata", "make, show and check TinyContainer metadata and tokens", fwcli.Main},
 	{"vm", "run, assemble and disassemble eBPF programs (femto-container VM)", vmcli.Main},
+	{"device", "run virtual boards headless in real time, printing their events", labcli.Device},
+	{"repo", "serve a folder as a CoAP update repository", labcli.Repo},
 }
 
 func main() {

@@ -181,6 +181,9 @@ func (d *Device) ID() string { return d.cfg.ID }
 // Board is the device's board profile.
 func (d *Device) Board() Board { return d.cfg.Board }
 
+// Boots is how many times the device has booted.
+func (d *Device) Boots() int { return d.boots }
+
 // Powered reports whether the device is on.
 func (d *Device) Powered() bool { return d.on }
 

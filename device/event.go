@@ -311,9 +311,12 @@ func (e BudgetExceeded) String() string {
 	}
 	return fmt.Sprintf("limit: %s exceeded %s: %d %s > %d %s", e.Container, e.Limit, e.Value, e.Unit, e.Max, e.Unit)
 }
+
+// String is the message in RIOT's own console wording ("suit: verifying
+// manifest signature", "Manifest seq_no: 2, highest available: 1").
 func (e SuitStep) String() string {
 	if e.Message != "" {
-		return "suit: " + e.Message
+		return e.Message
 	}
 	return "suit: " + e.Step + " " + e.Status
 }

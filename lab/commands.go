@@ -189,7 +189,12 @@ func (l *Lab) PowerCut(id string) error {
 
 // PowerOn boots a device that is off.
 func (l *Lab) PowerOn(id string) error {
-	return l.inWorld(id, func(d *device.Device) error { return d.PowerOn("power restored") })
+	return l.inWorld(id, func(d *device.Device) error {
+		if d.Boots() == 0 {
+			return d.PowerOn("power on")
+		}
+		return d.PowerOn("power restored")
+	})
 }
 
 // Drop makes a device's radio link lose a fraction of its exchanges.

@@ -2,6 +2,7 @@ package lab
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"net"
@@ -15,6 +16,7 @@ import (
 	"tinylab/device/coapnet"
 	"tinylab/lab/repo"
 	"tinylab/lab/sim"
+	"tinylab/suit"
 )
 
 // RepoHost is the name the lab's repository goes by in the URIs it
@@ -48,6 +50,10 @@ type DeviceSpec struct {
 	UpstreamSigning bool
 	Listen          string // "host:port" to listen on; "" picks a free port on Options.Host
 	Off             bool   // stay powered off until PowerOn
+	// Owners and Trust add keys the device trusts besides the lab's parties
+	// (a standalone device given key files).
+	Owners []ed25519.PublicKey
+	Trust  []suit.PublicKey
 }
 
 // Node is a device with its socket.
@@ -235,6 +241,7 @@ func (l *Lab) AddDevice(spec DeviceSpec) (*Node, error) {
 		ID: spec.ID, Board: board, Seed: l.opts.Seed ^ hashString(spec.ID), Peers: spec.Peers,
 		UpstreamSigning: spec.UpstreamSigning, Watchdog: spec.Watchdog, Restart: spec.Restart,
 		BlockSize: l.opts.BlockSize, Resolve: l.resolve,
+		Owners: slices.Clone(spec.Owners), Trust: slices.Clone(spec.Trust),
 	}
 	for _, p := range l.parties {
 		switch p.Role {

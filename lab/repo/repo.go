@@ -26,6 +26,15 @@ type Repo struct {
 	files  map[string][]byte // in memory, by clean path ("/coach/v2.suit")
 	tamper func(path string, data []byte) []byte
 	served map[string]int // GETs per path, for tests and the UI
+	onGet  func(path string, size int)
+}
+
+// OnGet sets a function told of each file a peer starts fetching (its first
+// block), for a console log.
+func (r *Repo) OnGet(fn func(path string, size int)) {
+	r.mu.Lock()
+	r.onGet = fn
+	r.mu.Unlock()
 }
 
 // New makes a repository over dir (may be "" for in-memory files only).
@@ -195,7 +204,11 @@ func (r *Repo) Handler() mux.Handler {
 		}
 		r.mu.Lock()
 		r.served[c]++
+		onGet := r.onGet
 		r.mu.Unlock()
+		if v, err := m.Options().GetUint32(message.Block2); onGet != nil && (err != nil || v>>4 == 0) {
+			onGet(c, len(data))
+		}
 		_ = coapnet.WriteBody(w, m, codes.Content, message.AppOctets, data)
 	})
 }

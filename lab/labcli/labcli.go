@@ -1,0 +1,199 @@
+package labcli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"tinylab/device"
+	"tinylab/device/coapnet"
+	"tinylab/firewall"
+	"tinylab/lab"
+	"tinylab/lab/repo"
+	"tinylab/lab/sim"
+	"tinylab/suit"
+)
+
+// list is a repeatable flag.
+type list []string
+
+func (l *list) String() string     { return strings.Join(*l, ",") }
+func (l *list) Set(v string) error { *l = append(*l, v); return nil }
+
+// parse parses flags that may come before or after the positional arguments.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// Device is `tinylab device`: one or more virtual boards in real time.
+func Device(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("device", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: tinylab device [--listen ADDR] [--board B] [--trust KEY.pub ...] [--owner KEY.pub ...] [--state DIR] [--count N] [--id NAME]")
+		fmt.Fprintln(stderr, "Runs virtual boards headless in real time and prints their events. The first lines are the devices' URIs.")
+		fs.PrintDefaults()
+	}
+	listen := fs.String("listen", "127.0.0.1:5683", "address of the (first) device; port 0 picks a free one")
+	board := fs.String("board", device.DefaultBoard, "board: "+strings.Join(device.BoardNames(), ", "))
+	state := fs.String("state", "", "folder keeping each device's flash (sequence numbers, containers) across restarts")
+	count := fs.Int("count", 1, "devices to run, on consecutive ports")
+	id := fs.String("id", "device", "device name (numbered when --count > 1)")
+	upstream := fs.Bool("upstream-signing", false, "accept TinyContainer-demo tokens signed over the raw claims")
+	var trust, owners list
+	fs.Var(&trust, "trust", "SUIT manifest signer to trust (PEM or 32-byte hex Ed25519; repeatable)")
+	fs.Var(&owners, "owner", "container token issuer (PEM or hex Ed25519; repeatable)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return 2
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(stderr, "tinylab device: unexpected argument %q\n", pos[0])
+		return 2
+	}
+	if *count < 1 || *count > 5000 {
+		fmt.Fprintln(stderr, "tinylab device: --count must be between 1 and 5000")
+		return 2
+	}
+	if _, err := device.LookupBoard(*board); err != nil {
+		fmt.Fprintln(stderr, "tinylab device:", err)
+		return 2
+	}
+	spec := lab.DeviceSpec{Board: *board, UpstreamSigning: *upstream, Off: true}
+	for _, f := range trust {
+		k, err := readKey(f, suit.ParsePublicKey)
+		if err != nil {
+			fmt.Fprintf(stderr, "tinylab device: --trust %s: %v\n", f, err)
+			return 2
+		}
+		spec.Trust = append(spec.Trust, k)
+	}
+	for _, f := range owners {
+		k, err := readKey(f, firewall.ParsePublicKey)
+		if err != nil {
+			fmt.Fprintf(stderr, "tinylab device: --owner %s: %v\n", f, err)
+			return 2
+		}
+		spec.Owners = append(spec.Owners, k)
+	}
+	host, port, err := net.SplitHostPort(*listen)
+	if err != nil {
+		fmt.Fprintln(stderr, "tinylab device: --listen:", err)
+		return 2
+	}
+	first, err := strconv.Atoi(port)
+	if err != nil {
+		fmt.Fprintln(stderr, "tinylab device: --listen port:", err)
+		return 2
+	}
+	l, err := lab.New(lab.Options{Mode: sim.Paced, Host: host, StateDir: *state})
+	if err != nil {
+		fmt.Fprintln(stderr, "tinylab device:", err)
+		return 1
+	}
+	defer l.Close()
+	out := &syncWriter{w: stdout}
+	var nodes []*lab.Node
+	for i := 0; i < *count; i++ {
+		s := spec
+		s.ID = *id
+		if *count > 1 {
+			s.ID = fmt.Sprintf("%s-%d", *id, i+1)
+		}
+		s.Listen = net.JoinHostPort(host, "0")
+		if first != 0 {
+			s.Listen = net.JoinHostPort(host, strconv.Itoa(first+i))
+		}
+		n, err := l.AddDevice(s)
+		if err != nil {
+			fmt.Fprintln(stderr, "tinylab device:", err)
+			return 1
+		}
+		out.println(n.URI())
+		nodes = append(nodes, n)
+	}
+	if len(spec.Trust) == 0 {
+		fmt.Fprintln(stderr, "tinylab device: no --trust key: every SUIT update will be refused")
+	}
+	// The URIs come first; then the boards boot and their events follow.
+	l.Bus().Sink(func(e device.Event) { out.println(e.String()) })
+	for _, n := range nodes {
+		if err := l.PowerOn(n.ID()); err != nil {
+			fmt.Fprintln(stderr, "tinylab device:", err)
+			return 1
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := l.World().Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		fmt.Fprintln(stderr, "tinylab device:", err)
+		return 1
+	}
+	return 0
+}
+
+func readKey[K any](path string, parse func([]byte) (K, error)) (K, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		var zero K
+		return zero, err
+	}
+	return parse(b)
+}
+
+// Repo is `tinylab repo`: a folder served as a CoAP update repository.
+func Repo(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("repo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: tinylab repo [--listen ADDR] DIR")
+		fmt.Fprintln(stderr, "Serves DIR over CoAP (block-wise), like aiocoap-fileserver. The first line is its URI.")
+		fs.PrintDefaults()
+	}
+	listen := fs.String("listen", "127.0.0.1:5684", "address to serve on; port 0 picks a free one")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return 2
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return 2
+	}
+	r, err := repo.New(pos[0])
+	if err != nil {
+		fmt.Fprintln(stderr, "tinylab repo:", err)
+		return 2
+	}
+	out := &syncWriter{w: stdout}
+	r.OnGet(func(p string, size int) { out.println(fmt.Sprintf("serving %s (%d bytes)", p, size)) })
+	srv, err := coapnet.Listen(*listen, r.Handler(), coapnet.Options{})
+	if err != nil {
+		fmt.Fprintln(stderr, "tinylab repo:", err)
+		return 1
+	}
+	defer srv.Close()
+	out.println(srv.URI())
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	return 0
+}
