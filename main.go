@@ -12,6 +12,7 @@ import (
 	"tinylab/lab/labcli"
 
 	"tinylab/firewall/fwcli"
+	"tinylab/suit/suitcli"
 	"tinylab/vm/vmcli"
 )
 
@@ -29,6 +30,7 @@ var commands = []command{
 	{"vm", "run, assemble and disassemble eBPF programs (femto-container VM)", vmcli.Main},
 	{"device", "run virtual boards headless in real time, printing their events", labcli.Device},
 	{"repo", "serve a folder as a CoAP update repository", labcli.Repo},
+	{"suit", "build, sign, inspect and verify SUIT updates (RIOT draft-09 or final)", suitcli.Main},
 }
 
 func main() {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -340,11 +341,21 @@ func (p *proc) components() *Error {
 			return p.failf(CodeStorageUnavailable, StepComponents, loc, "No storage handler found for component %s", loc)
 		}
 		seen[loc] = true
-		locs = append(locs, loc)
+		locs = append(locs, printable(loc))
 		p.comps = append(p.comps, &component{id: id, loc: loc})
 	}
 	p.passed(StepComponents, "", "%d component(s): %s", len(locs), strings.Join(locs, " "))
 	return nil
+}
+
+// printable quotes a location that holds bytes a terminal would not show.
+func printable(loc string) string {
+	for _, r := range loc {
+		if r < ' ' || r > '~' {
+			return strconv.Quote(loc)
+		}
+	}
+	return loc
 }
 
 // severable checks the severable members the envelope carries against the

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -129,6 +130,15 @@ func TestVectorsDecode(t *testing.T) {
 			if vendor != v.VendorID || class != v.ClassID {
 				t.Errorf("vendor %s class %s, want %s %s", vendor, class, v.VendorID, v.ClassID)
 			}
+			var desc strings.Builder
+			if err := Describe(&desc, env); err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range describeWants(v) {
+				if !strings.Contains(desc.String(), want) {
+					t.Errorf("Describe does not say %q:\n%s", want, desc.String())
+				}
+			}
 			out, err := env.Encode()
 			if err != nil || !bytes.Equal(out, b) {
 				t.Errorf("envelope does not re-encode to the same bytes (err %v)", err)
@@ -139,6 +149,21 @@ func TestVectorsDecode(t *testing.T) {
 			}
 		})
 	}
+}
+
+// describeWants lists what Describe must say about a vector.
+func describeWants(v vector) []string {
+	w := []string{fmt.Sprintf("manifest-sequence-number (2): %d", v.Sequence), "vendor-id (1): " + v.VendorID}
+	if v.AuthDigest.HexBug {
+		w = append(w, "DOES NOT match the manifest (it is the ASCII hex of the manifest digest)")
+	}
+	if v.File == "draft-09/example2.signed.cbor" {
+		w = append(w, "text (13) in the envelope", "taken over the member without its bstr header")
+	}
+	if v.File == "rfc/example2.signed.cbor" {
+		w = append(w, "install (20) in the envelope", "matches the manifest's digest")
+	}
+	return w
 }
 
 func envelopeKeys(env *Envelope) []int64 {
