@@ -714,7 +714,8 @@ func (p *proc) fetchOne(comp *component) *Error {
 	if err == nil {
 		err = p.ctx.Err()
 	}
-	if err != nil {
+	if err != nil || w.exceeded {
+		// A fetcher that swallowed the refused write still failed.
 		comp.fetchFailed = true
 		switch {
 		case w.exceeded:

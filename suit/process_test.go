@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -701,5 +702,26 @@ func TestConfigRequired(t *testing.T) {
 		if got := codeOf(t, err); got != c.want {
 			t.Errorf("config %+v: %v, want %v", c.cfg, err, c.want)
 		}
+	}
+}
+
+// swallowingFetcher writes the payload and one byte more, ignores the
+// refusal and reports success.
+type swallowingFetcher struct{ data []byte }
+
+func (f swallowingFetcher) Fetch(_ context.Context, _ string, w io.Writer, _ func(done, total uint64)) error {
+	w.Write(f.data)
+	w.Write([]byte{0})
+	return nil
+}
+
+func TestFetcherIgnoringRefusedWrite(t *testing.T) {
+	u := newUpdate(t, FormatDraft09, 2, 64)
+	cfg := newDevice(1).config(u, &recorder{})
+	cfg.Payloads = nil
+	cfg.Fetcher = swallowingFetcher{data: u.payloads[".ram.0"]}
+	_, err := Process(context.Background(), cfg, u.signed(t))
+	if codeOf(t, err) != CodeStorageExceeded {
+		t.Errorf("got %v, want SUIT_ERR_STORAGE_EXCEEDED", err)
 	}
 }
