@@ -273,8 +273,9 @@ func TestVectorsClient(t *testing.T) {
 		"rfc/example4.signed.cbor":         {CodeUnsupported, StepSection},
 		"rfc/example5.signed.cbor":         {CodeDigestMismatch, StepImageMatch},
 	}
+	vectors := loadVectors(t)
 	key := exampleKey(t)
-	for _, v := range loadVectors(t) {
+	for _, v := range vectors {
 		t.Run(v.File, func(t *testing.T) {
 			b := readVector(t, v)
 			code, rec := vectorResult(t, v, b, Config{Keys: []PublicKey{key}})
