@@ -196,6 +196,45 @@ const (
 	opAddLdxH
 	opAddLdxW
 	opAddLdxDW
+	// two conditional jumps comparing the same register with constants
+	// (compare chains, switch statements); imm holds both constants, the
+	// second jump's target stays in its own slot:
+	opJeqJeqK
+	opJeqJneK
+	opJeqJltK
+	opJeqJleK
+	opJeqJgtK
+	opJeqJgeK
+	opJneJeqK
+	opJneJneK
+	opJneJltK
+	opJneJleK
+	opJneJgtK
+	opJneJgeK
+	opJltJeqK
+	opJltJneK
+	opJltJltK
+	opJltJleK
+	opJltJgtK
+	opJltJgeK
+	opJleJeqK
+	opJleJneK
+	opJleJltK
+	opJleJleK
+	opJleJgtK
+	opJleJgeK
+	opJgtJeqK
+	opJgtJneK
+	opJgtJltK
+	opJgtJleK
+	opJgtJgtK
+	opJgtJgeK
+	opJgeJeqK
+	opJgeJneK
+	opJgeJltK
+	opJgeJleK
+	opJgeJgtK
+	opJgeJgeK
 
 	numOps
 )

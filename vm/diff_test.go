@@ -360,7 +360,14 @@ func genPair(rng *rand.Rand, n int) []genItem {
 	item := func(ins vm.Instruction) genItem { return genItem{ins: ins, jumpTo: -1, callTo: -1} }
 	size := vm.Size(rng.IntN(4) << 3)
 	ldx := vm.Opcode(uint8(vm.ClassLDX) | uint8(vm.ModeMEM) | uint8(size))
-	switch rng.IntN(4) {
+	switch rng.IntN(5) {
+	case 4: // a compare chain on one register
+		kinds := []vm.JmpOp{vm.JmpEQ, vm.JmpNE, vm.JmpLT, vm.JmpLE, vm.JmpGT, vm.JmpGE}
+		j := func() genItem {
+			return genItem{ins: vm.Instruction{Op: vm.Opcode(uint8(kinds[rng.IntN(6)]) | uint8(vm.ClassJMP)), Dst: d, Imm: int32(rng.IntN(12) - 2)},
+				jumpTo: rng.IntN(n + 1), callTo: -1}
+		}
+		return []genItem{j(), j()}
 	case 0: // mov then an operation with a constant
 		op := []vm.Opcode{0x67, 0x77, 0xc7, 0x57, 0x07}[rng.IntN(5)]
 		return []genItem{item(vm.Instruction{Op: 0xbf, Dst: d, Src: x}), item(vm.Instruction{Op: op, Dst: d, Imm: int32(rng.IntN(70) - 3)})}

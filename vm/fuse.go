@@ -22,7 +22,7 @@ func fuse(code []slot, text []Instruction, start []bool, fns []Function) {
 			continue
 		}
 		a, b := &code[pc], &code[pc+1]
-		if f, ok := fusePair(a, b); ok {
+		if f, ok := fusePair(a, b, pc); ok {
 			*a = f
 			pc++ // the second slot cannot start another pair
 		}
@@ -40,11 +40,21 @@ var ldxAdd = map[uint8]uint8{opLdxB: opLdxBAdd, opLdxH: opLdxHAdd, opLdxW: opLdx
 
 var addLdx = map[uint8]uint8{opLdxB: opAddLdxB, opLdxH: opAddLdxH, opLdxW: opAddLdxW, opLdxDW: opAddLdxDW}
 
+// jumpPair[first][second] for same-register constant compares.
+var jumpPair = map[[2]uint8]uint8{
+	{opJeqK, opJeqK}: opJeqJeqK, {opJeqK, opJneK}: opJeqJneK, {opJeqK, opJltK}: opJeqJltK, {opJeqK, opJleK}: opJeqJleK, {opJeqK, opJgtK}: opJeqJgtK, {opJeqK, opJgeK}: opJeqJgeK,
+	{opJneK, opJeqK}: opJneJeqK, {opJneK, opJneK}: opJneJneK, {opJneK, opJltK}: opJneJltK, {opJneK, opJleK}: opJneJleK, {opJneK, opJgtK}: opJneJgtK, {opJneK, opJgeK}: opJneJgeK,
+	{opJltK, opJeqK}: opJltJeqK, {opJltK, opJneK}: opJltJneK, {opJltK, opJltK}: opJltJltK, {opJltK, opJleK}: opJltJleK, {opJltK, opJgtK}: opJltJgtK, {opJltK, opJgeK}: opJltJgeK,
+	{opJleK, opJeqK}: opJleJeqK, {opJleK, opJneK}: opJleJneK, {opJleK, opJltK}: opJleJltK, {opJleK, opJleK}: opJleJleK, {opJleK, opJgtK}: opJleJgtK, {opJleK, opJgeK}: opJleJgeK,
+	{opJgtK, opJeqK}: opJgtJeqK, {opJgtK, opJneK}: opJgtJneK, {opJgtK, opJltK}: opJgtJltK, {opJgtK, opJleK}: opJgtJleK, {opJgtK, opJgtK}: opJgtJgtK, {opJgtK, opJgeK}: opJgtJgeK,
+	{opJgeK, opJeqK}: opJgeJeqK, {opJgeK, opJneK}: opJgeJneK, {opJgeK, opJltK}: opJgeJltK, {opJgeK, opJleK}: opJgeJleK, {opJgeK, opJgtK}: opJgeJgtK, {opJgeK, opJgeK}: opJgeJgeK,
+}
+
 // fits32 reports whether a sign-extended immediate survives a round trip
 // through 32 bits (true for every decoded constant except lddw's).
 func fits32(v uint64) bool { return uint64(int64(int32(v))) == v }
 
-func fusePair(a, b *slot) (slot, bool) {
+func fusePair(a, b *slot, pc int) (slot, bool) {
 	switch {
 	case a.op == opMov64X && movOpK[b.op] != 0 && b.dst == a.dst:
 		return slot{op: movOpK[b.op], dst: a.dst, src: a.src, imm: b.imm}, true
@@ -53,6 +63,11 @@ func fusePair(a, b *slot) (slot, bool) {
 			imm: uint64(uint32(a.imm)) | uint64(uint32(b.imm))<<32}, true
 	case ldxAdd[a.op] != 0 && b.op == opAdd64K && fits32(b.imm):
 		return slot{op: ldxAdd[a.op], dst: a.dst, src: a.src, aux: b.dst, off: a.off, imm: b.imm}, true
+	case jumpPair[[2]uint8{a.op, b.op}] != 0 && a.dst == b.dst && fits32(a.imm) && fits32(b.imm):
+		// The second target travels as its 16-bit offset in src and aux.
+		rel := uint16(int(b.off) - pc - 2)
+		return slot{op: jumpPair[[2]uint8{a.op, b.op}], dst: a.dst, src: uint8(rel), aux: uint8(rel >> 8), off: a.off,
+			imm: uint64(uint32(a.imm)) | uint64(uint32(b.imm))<<32}, true
 	case a.op == opAdd64X && addLdx[b.op] != 0 && b.src == a.dst:
 		return slot{op: addLdx[b.op], dst: b.dst, src: a.src, aux: a.dst, off: b.off}, true
 	}

@@ -38,6 +38,8 @@ func TestFuse(t *testing.T) {
 		{"load then increment", []Instruction{ldxb, add, exit}, nil, []uint8{opLdxBAdd}},
 		{"indexed load", []Instruction{addX, ldxb, exit}, nil, []uint8{opAddLdxB}},
 		{"indexed load, other base", []Instruction{{Op: 0x0f, Dst: 2, Src: 7}, ldxb, exit}, nil, nil},
+		{"compare chain", []Instruction{{Op: 0x15, Dst: 1, Imm: 32, Off: 2}, {Op: 0x25, Dst: 1, Imm: 9, Off: 1}, exit, exit}, nil, []uint8{opJeqJgtK}},
+		{"compare chain, two registers", []Instruction{{Op: 0x15, Dst: 1, Imm: 32, Off: 2}, {Op: 0x25, Dst: 2, Imm: 9, Off: 1}, exit, exit}, nil, nil},
 		{"pairs do not overlap", []Instruction{ldxb, add, {Op: 0x2d, Dst: 1, Src: 2, Off: 0}, exit}, nil, []uint8{opLdxBAdd}},
 	}
 	for _, c := range cases {

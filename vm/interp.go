@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math/bits"
+	"unsafe"
 )
 
 // Why exec stopped.
@@ -343,7 +344,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				in.faultAddr, in.faultSize, in.faultAccess = a, 1, AccessRead
 				return pc, acc, taken, stopFault
 			}
-			r[s.dst&15] = uint64(rg.buf[o])
+			r[s.dst&15] = uint64(*(*uint8)(unsafe.Add(rg.ptr, o)))
 		case opLdxH:
 			a := r[s.src&15] + uint64(int64(s.off))
 			rg := &in.mem[a>>28&15]
@@ -352,7 +353,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				in.faultAddr, in.faultSize, in.faultAccess = a, 2, AccessRead
 				return pc, acc, taken, stopFault
 			}
-			r[s.dst&15] = uint64(binary.LittleEndian.Uint16(rg.buf[o:]))
+			r[s.dst&15] = uint64(*(*uint16)(unsafe.Add(rg.ptr, o)))
 		case opLdxW:
 			a := r[s.src&15] + uint64(int64(s.off))
 			rg := &in.mem[a>>28&15]
@@ -361,7 +362,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				in.faultAddr, in.faultSize, in.faultAccess = a, 4, AccessRead
 				return pc, acc, taken, stopFault
 			}
-			r[s.dst&15] = uint64(binary.LittleEndian.Uint32(rg.buf[o:]))
+			r[s.dst&15] = uint64(*(*uint32)(unsafe.Add(rg.ptr, o)))
 		case opLdxDW:
 			a := r[s.src&15] + uint64(int64(s.off))
 			rg := &in.mem[a>>28&15]
@@ -370,7 +371,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				in.faultAddr, in.faultSize, in.faultAccess = a, 8, AccessRead
 				return pc, acc, taken, stopFault
 			}
-			r[s.dst&15] = binary.LittleEndian.Uint64(rg.buf[o:])
+			r[s.dst&15] = *(*uint64)(unsafe.Add(rg.ptr, o))
 		case opLdxSB:
 			a := r[s.src&15] + uint64(int64(s.off))
 			rg := &in.mem[a>>28&15]
@@ -379,7 +380,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				in.faultAddr, in.faultSize, in.faultAccess = a, 1, AccessRead
 				return pc, acc, taken, stopFault
 			}
-			r[s.dst&15] = uint64(int64(int8(rg.buf[o])))
+			r[s.dst&15] = uint64(int64(*(*int8)(unsafe.Add(rg.ptr, o))))
 		case opLdxSH:
 			a := r[s.src&15] + uint64(int64(s.off))
 			rg := &in.mem[a>>28&15]
@@ -388,7 +389,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				in.faultAddr, in.faultSize, in.faultAccess = a, 2, AccessRead
 				return pc, acc, taken, stopFault
 			}
-			r[s.dst&15] = uint64(int64(int16(binary.LittleEndian.Uint16(rg.buf[o:]))))
+			r[s.dst&15] = uint64(int64(*(*int16)(unsafe.Add(rg.ptr, o))))
 		case opLdxSW:
 			a := r[s.src&15] + uint64(int64(s.off))
 			rg := &in.mem[a>>28&15]
@@ -397,7 +398,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				in.faultAddr, in.faultSize, in.faultAccess = a, 4, AccessRead
 				return pc, acc, taken, stopFault
 			}
-			r[s.dst&15] = uint64(int64(int32(binary.LittleEndian.Uint32(rg.buf[o:]))))
+			r[s.dst&15] = uint64(int64(*(*int32)(unsafe.Add(rg.ptr, o))))
 
 		case opStB, opStxB:
 			a := r[s.dst&15] + uint64(int64(s.off))
@@ -411,7 +412,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if s.op == opStxB {
 				v = r[s.src&15]
 			}
-			rg.buf[o] = byte(v)
+			*(*uint8)(unsafe.Add(rg.ptr, o)) = uint8(v)
 		case opStH, opStxH:
 			a := r[s.dst&15] + uint64(int64(s.off))
 			rg := &in.mem[a>>28&15]
@@ -424,7 +425,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if s.op == opStxH {
 				v = r[s.src&15]
 			}
-			binary.LittleEndian.PutUint16(rg.buf[o:], uint16(v))
+			*(*uint16)(unsafe.Add(rg.ptr, o)) = uint16(v)
 		case opStW, opStxW:
 			a := r[s.dst&15] + uint64(int64(s.off))
 			rg := &in.mem[a>>28&15]
@@ -437,7 +438,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if s.op == opStxW {
 				v = r[s.src&15]
 			}
-			binary.LittleEndian.PutUint32(rg.buf[o:], uint32(v))
+			*(*uint32)(unsafe.Add(rg.ptr, o)) = uint32(v)
 		case opStDW, opStxDW:
 			a := r[s.dst&15] + uint64(int64(s.off))
 			rg := &in.mem[a>>28&15]
@@ -450,7 +451,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if s.op == opStxDW {
 				v = r[s.src&15]
 			}
-			binary.LittleEndian.PutUint64(rg.buf[o:], v)
+			*(*uint64)(unsafe.Add(rg.ptr, o)) = v
 		case opAtomic32, opAtomic64:
 			return pc, acc, taken, stopAtomic
 
@@ -807,7 +808,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				in.faultAddr, in.faultSize, in.faultAccess = a, 1, AccessRead
 				return pc, acc, taken, stopFault
 			}
-			r[s.dst&15] = uint64(rg.buf[o])
+			r[s.dst&15] = uint64(*(*uint8)(unsafe.Add(rg.ptr, o)))
 			r[s.aux&15] += s.imm
 			pc++
 		case opLdxHAdd:
@@ -818,7 +819,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				in.faultAddr, in.faultSize, in.faultAccess = a, 2, AccessRead
 				return pc, acc, taken, stopFault
 			}
-			r[s.dst&15] = uint64(binary.LittleEndian.Uint16(rg.buf[o:]))
+			r[s.dst&15] = uint64(*(*uint16)(unsafe.Add(rg.ptr, o)))
 			r[s.aux&15] += s.imm
 			pc++
 		case opLdxWAdd:
@@ -829,7 +830,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				in.faultAddr, in.faultSize, in.faultAccess = a, 4, AccessRead
 				return pc, acc, taken, stopFault
 			}
-			r[s.dst&15] = uint64(binary.LittleEndian.Uint32(rg.buf[o:]))
+			r[s.dst&15] = uint64(*(*uint32)(unsafe.Add(rg.ptr, o)))
 			r[s.aux&15] += s.imm
 			pc++
 		case opLdxDWAdd:
@@ -840,7 +841,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				in.faultAddr, in.faultSize, in.faultAccess = a, 8, AccessRead
 				return pc, acc, taken, stopFault
 			}
-			r[s.dst&15] = binary.LittleEndian.Uint64(rg.buf[o:])
+			r[s.dst&15] = *(*uint64)(unsafe.Add(rg.ptr, o))
 			r[s.aux&15] += s.imm
 			pc++
 		case opAddLdxB:
@@ -853,7 +854,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				in.faultAddr, in.faultSize, in.faultAccess = a, 1, AccessRead
 				return pc, acc, taken, stopFault
 			}
-			r[s.dst&15] = uint64(rg.buf[o])
+			r[s.dst&15] = uint64(*(*uint8)(unsafe.Add(rg.ptr, o)))
 		case opAddLdxH:
 			r[s.aux&15] += r[s.src&15]
 			pc++
@@ -864,7 +865,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				in.faultAddr, in.faultSize, in.faultAccess = a, 2, AccessRead
 				return pc, acc, taken, stopFault
 			}
-			r[s.dst&15] = uint64(binary.LittleEndian.Uint16(rg.buf[o:]))
+			r[s.dst&15] = uint64(*(*uint16)(unsafe.Add(rg.ptr, o)))
 		case opAddLdxW:
 			r[s.aux&15] += r[s.src&15]
 			pc++
@@ -875,7 +876,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				in.faultAddr, in.faultSize, in.faultAccess = a, 4, AccessRead
 				return pc, acc, taken, stopFault
 			}
-			r[s.dst&15] = uint64(binary.LittleEndian.Uint32(rg.buf[o:]))
+			r[s.dst&15] = uint64(*(*uint32)(unsafe.Add(rg.ptr, o)))
 		case opAddLdxDW:
 			r[s.aux&15] += r[s.src&15]
 			pc++
@@ -886,7 +887,367 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				in.faultAddr, in.faultSize, in.faultAccess = a, 8, AccessRead
 				return pc, acc, taken, stopFault
 			}
-			r[s.dst&15] = binary.LittleEndian.Uint64(rg.buf[o:])
+			r[s.dst&15] = *(*uint64)(unsafe.Add(rg.ptr, o))
+		case opJeqJeqK:
+			if r[s.dst&15] == uint64(int64(int32(s.imm))) {
+				goto jump
+			}
+			pc++
+			acc += vec[pc]
+			if r[s.dst&15] == uint64(int64(int32(s.imm>>32))) {
+				goto jump2
+			}
+			goto next
+		case opJeqJneK:
+			if r[s.dst&15] == uint64(int64(int32(s.imm))) {
+				goto jump
+			}
+			pc++
+			acc += vec[pc]
+			if r[s.dst&15] != uint64(int64(int32(s.imm>>32))) {
+				goto jump2
+			}
+			goto next
+		case opJeqJltK:
+			if r[s.dst&15] == uint64(int64(int32(s.imm))) {
+				goto jump
+			}
+			pc++
+			acc += vec[pc]
+			if r[s.dst&15] < uint64(int64(int32(s.imm>>32))) {
+				goto jump2
+			}
+			goto next
+		case opJeqJleK:
+			if r[s.dst&15] == uint64(int64(int32(s.imm))) {
+				goto jump
+			}
+			pc++
+			acc += vec[pc]
+			if r[s.dst&15] <= uint64(int64(int32(s.imm>>32))) {
+				goto jump2
+			}
+			goto next
+		case opJeqJgtK:
+			if r[s.dst&15] == uint64(int64(int32(s.imm))) {
+				goto jump
+			}
+			pc++
+			acc += vec[pc]
+			if r[s.dst&15] > uint64(int64(int32(s.imm>>32))) {
+				goto jump2
+			}
+			goto next
+		case opJeqJgeK:
+			if r[s.dst&15] == uint64(int64(int32(s.imm))) {
+				goto jump
+			}
+			pc++
+			acc += vec[pc]
+			if r[s.dst&15] >= uint64(int64(int32(s.imm>>32))) {
+				goto jump2
+			}
+			goto next
+		case opJneJeqK:
+			if r[s.dst&15] != uint64(int64(int32(s.imm))) {
+				goto jump
+			}
+			pc++
+			acc += vec[pc]
+			if r[s.dst&15] == uint64(int64(int32(s.imm>>32))) {
+				goto jump2
+			}
+			goto next
+		case opJneJneK:
+			if r[s.dst&15] != uint64(int64(int32(s.imm))) {
+				goto jump
+			}
+			pc++
+			acc += vec[pc]
+			if r[s.dst&15] != uint64(int64(int32(s.imm>>32))) {
+				goto jump2
+			}
+			goto next
+		case opJneJltK:
+			if r[s.dst&15] != uint64(int64(int32(s.imm))) {
+				goto jump
+			}
+			pc++
+			acc += vec[pc]
+			if r[s.dst&15] < uint64(int64(int32(s.imm>>32))) {
+				goto jump2
+			}
+			goto next
+		case opJneJleK:
+			if r[s.dst&15] != uint64(int64(int32(s.imm))) {
+				goto jump
+			}
+			pc++
+			acc += vec[pc]
+			if r[s.dst&15] <= uint64(int64(int32(s.imm>>32))) {
+				goto jump2
+			}
+			goto next
+		case opJneJgtK:
+			if r[s.dst&15] != uint64(int64(int32(s.imm))) {
+				goto jump
+			}
+			pc++
+			acc += vec[pc]
+			if r[s.dst&15] > uint64(int64(int32(s.imm>>32))) {
+				goto jump2
+			}
+			goto next
+		case opJneJgeK:
+			if r[s.dst&15] != uint64(int64(int32(s.imm))) {
+				goto jump
+			}
+			pc++
+			acc += vec[pc]
+			if r[s.dst&15] >= uint64(int64(int32(s.imm>>32))) {
+				goto jump2
+			}
+			goto next
+		case opJltJeqK:
+			if r[s.dst&15] < uint64(int64(int32(s.imm))) {
+				goto jump
+			}
+			pc++
+			acc += vec[pc]
+			if r[s.dst&15] == uint64(int64(int32(s.imm>>32))) {
+				goto jump2
+			}
+			goto next
+		case opJltJneK:
+			if r[s.dst&15] < uint64(int64(int32(s.imm))) {
+				goto jump
+			}
+			pc++
+			acc += vec[pc]
+			if r[s.dst&15] != uint64(int64(int32(s.imm>>32))) {
+				goto jump2
+			}
+			goto next
+		case opJltJltK:
+			if r[s.dst&15] < uint64(int64(int32(s.imm))) {
+				goto jump
+			}
+			pc++
+			acc += vec[pc]
+			if r[s.dst&15] < uint64(int64(int32(s.imm>>32))) {
+				goto jump2
+			}
+			goto next
+		case opJltJleK:
+			if r[s.dst&15] < uint64(int64(int32(s.imm))) {
+				goto jump
+			}
+			pc++
+			acc += vec[pc]
+			if r[s.dst&15] <= uint64(int64(int32(s.imm>>32))) {
+				goto jump2
+			}
+			goto next
+		case opJltJgtK:
+			if r[s.dst&15] < uint64(int64(int32(s.imm))) {
+				goto jump
+			}
+			pc++
+			acc += vec[pc]
+			if r[s.dst&15] > uint64(int64(int32(s.imm>>32))) {
+				goto jump2
+			}
+			goto next
+		case opJltJgeK:
+			if r[s.dst&15] < uint64(int64(int32(s.imm))) {
+				goto jump
+			}
+			pc++
+			acc += vec[pc]
+			if r[s.dst&15] >= uint64(int64(int32(s.imm>>32))) {
+				goto jump2
+			}
+			goto next
+		case opJleJeqK:
+			if r[s.dst&15] <= uint64(int64(int32(s.imm))) {
+				goto jump
+			}
+			pc++
+			acc += vec[pc]
+			if r[s.dst&15] == uint64(int64(int32(s.imm>>32))) {
+				goto jump2
+			}
+			goto next
+		case opJleJneK:
+			if r[s.dst&15] <= uint64(int64(int32(s.imm))) {
+				goto jump
+			}
+			pc++
+			acc += vec[pc]
+			if r[s.dst&15] != uint64(int64(int32(s.imm>>32))) {
+				goto jump2
+			}
+			goto next
+		case opJleJltK:
+			if r[s.dst&15] <= uint64(int64(int32(s.imm))) {
+				goto jump
+			}
+			pc++
+			acc += vec[pc]
+			if r[s.dst&15] < uint64(int64(int32(s.imm>>32))) {
+				goto jump2
+			}
+			goto next
+		case opJleJleK:
+			if r[s.dst&15] <= uint64(int64(int32(s.imm))) {
+				goto jump
+			}
+			pc++
+			acc += vec[pc]
+			if r[s.dst&15] <= uint64(int64(int32(s.imm>>32))) {
+				goto jump2
+			}
+			goto next
+		case opJleJgtK:
+			if r[s.dst&15] <= uint64(int64(int32(s.imm))) {
+				goto jump
+			}
+			pc++
+			acc += vec[pc]
+			if r[s.dst&15] > uint64(int64(int32(s.imm>>32))) {
+				goto jump2
+			}
+			goto next
+		case opJleJgeK:
+			if r[s.dst&15] <= uint64(int64(int32(s.imm))) {
+				goto jump
+			}
+			pc++
+			acc += vec[pc]
+			if r[s.dst&15] >= uint64(int64(int32(s.imm>>32))) {
+				goto jump2
+			}
+			goto next
+		case opJgtJeqK:
+			if r[s.dst&15] > uint64(int64(int32(s.imm))) {
+				goto jump
+			}
+			pc++
+			acc += vec[pc]
+			if r[s.dst&15] == uint64(int64(int32(s.imm>>32))) {
+				goto jump2
+			}
+			goto next
+		case opJgtJneK:
+			if r[s.dst&15] > uint64(int64(int32(s.imm))) {
+				goto jump
+			}
+			pc++
+			acc += vec[pc]
+			if r[s.dst&15] != uint64(int64(int32(s.imm>>32))) {
+				goto jump2
+			}
+			goto next
+		case opJgtJltK:
+			if r[s.dst&15] > uint64(int64(int32(s.imm))) {
+				goto jump
+			}
+			pc++
+			acc += vec[pc]
+			if r[s.dst&15] < uint64(int64(int32(s.imm>>32))) {
+				goto jump2
+			}
+			goto next
+		case opJgtJleK:
+			if r[s.dst&15] > uint64(int64(int32(s.imm))) {
+				goto jump
+			}
+			pc++
+			acc += vec[pc]
+			if r[s.dst&15] <= uint64(int64(int32(s.imm>>32))) {
+				goto jump2
+			}
+			goto next
+		case opJgtJgtK:
+			if r[s.dst&15] > uint64(int64(int32(s.imm))) {
+				goto jump
+			}
+			pc++
+			acc += vec[pc]
+			if r[s.dst&15] > uint64(int64(int32(s.imm>>32))) {
+				goto jump2
+			}
+			goto next
+		case opJgtJgeK:
+			if r[s.dst&15] > uint64(int64(int32(s.imm))) {
+				goto jump
+			}
+			pc++
+			acc += vec[pc]
+			if r[s.dst&15] >= uint64(int64(int32(s.imm>>32))) {
+				goto jump2
+			}
+			goto next
+		case opJgeJeqK:
+			if r[s.dst&15] >= uint64(int64(int32(s.imm))) {
+				goto jump
+			}
+			pc++
+			acc += vec[pc]
+			if r[s.dst&15] == uint64(int64(int32(s.imm>>32))) {
+				goto jump2
+			}
+			goto next
+		case opJgeJneK:
+			if r[s.dst&15] >= uint64(int64(int32(s.imm))) {
+				goto jump
+			}
+			pc++
+			acc += vec[pc]
+			if r[s.dst&15] != uint64(int64(int32(s.imm>>32))) {
+				goto jump2
+			}
+			goto next
+		case opJgeJltK:
+			if r[s.dst&15] >= uint64(int64(int32(s.imm))) {
+				goto jump
+			}
+			pc++
+			acc += vec[pc]
+			if r[s.dst&15] < uint64(int64(int32(s.imm>>32))) {
+				goto jump2
+			}
+			goto next
+		case opJgeJleK:
+			if r[s.dst&15] >= uint64(int64(int32(s.imm))) {
+				goto jump
+			}
+			pc++
+			acc += vec[pc]
+			if r[s.dst&15] <= uint64(int64(int32(s.imm>>32))) {
+				goto jump2
+			}
+			goto next
+		case opJgeJgtK:
+			if r[s.dst&15] >= uint64(int64(int32(s.imm))) {
+				goto jump
+			}
+			pc++
+			acc += vec[pc]
+			if r[s.dst&15] > uint64(int64(int32(s.imm>>32))) {
+				goto jump2
+			}
+			goto next
+		case opJgeJgeK:
+			if r[s.dst&15] >= uint64(int64(int32(s.imm))) {
+				goto jump
+			}
+			pc++
+			acc += vec[pc]
+			if r[s.dst&15] >= uint64(int64(int32(s.imm>>32))) {
+				goto jump2
+			}
+			goto next
 		default:
 			return pc, acc, taken, stopInvalid
 		}
@@ -903,12 +1264,22 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 		}
 		pc = int(s.off)
 		acc += vec[pc]
+		continue
+	jump2:
+		// The second jump of a fused pair (its 16-bit offset in src, aux).
+		taken++
+		if taken >= limit {
+			return pc, acc, taken, stopCheckpoint
+		}
+		pc += 1 + int(int16(uint16(s.src)|uint16(s.aux)<<8))
+		acc += vec[pc]
 	}
 }
 
 func (r *region) setStack(stack []byte, frames int) {
 	n := uint64(frames * StackFrameSize)
 	r.buf, r.rlen, r.wlen = stack[:n], n, n
+	r.ptr = unsafe.Pointer(unsafe.SliceData(stack))
 }
 
 // failAt ends a run with err raised by the instruction at pc.

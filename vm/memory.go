@@ -1,6 +1,9 @@
 package vm
 
-import "fmt"
+import (
+	"fmt"
+	"unsafe"
+)
 
 // The virtual address space. Each region sits at a fixed base with a 256 MiB
 // span, so addresses are stable, printable and the same on every run, 0 is
@@ -61,15 +64,17 @@ func (p Perm) String() string {
 // region is one mapped range. rlen and wlen are the readable and writable
 // lengths (0 without the permission), so an access check is one compare.
 type region struct {
-	buf  []byte
+	ptr  unsafe.Pointer // &buf[0]: the interpreter reads and writes through it after checking rlen or wlen
 	rlen uint64
 	wlen uint64
+	buf  []byte
 	name string
 	perm Perm
 }
 
 func (r *region) set(name string, buf []byte, perm Perm) {
 	r.buf, r.name, r.perm = buf, name, perm
+	r.ptr = unsafe.Pointer(unsafe.SliceData(buf))
 	r.rlen, r.wlen = 0, 0
 	if perm&PermRead != 0 {
 		r.rlen = uint64(len(buf))
