@@ -440,7 +440,7 @@ func endsStretch(ins Instruction) bool {
 // instruction starts.
 func (p *Program) decode(start []bool) {
 	n := len(p.text)
-	p.code = make([]slot, n)
+	p.code = make([]slot, n+1) // the last is a sentinel (opInvalid) that exec may look at
 	for pc := 0; pc < n; pc++ {
 		if !start[pc] {
 			continue

@@ -102,7 +102,7 @@ func NewInstance(p *Program, cfg Config) *Instance {
 	// Between two taken branches (or local calls) a run executes at most one
 	// straight stretch per frame it returns through: each is shorter than
 	// the program.
-	in.stretchBound = uint64(MaxCallDepth+1) * uint64(len(p.code)+1)
+	in.stretchBound = uint64(MaxCallDepth+1) * uint64(len(p.text)+1)
 	in.mem[slotRodata].set("rodata", p.rodata, PermRead)
 	in.mem[slotData].set("data", in.data, PermReadWrite)
 	in.mem[slotStack].set("stack", in.stack[:StackFrameSize], PermReadWrite)

@@ -121,10 +121,14 @@ func (in *Instance) run(entry int, r1, r2 uint64) (uint64, error) {
 // region its address falls in.
 func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64, uint8) {
 	r := &in.regs
-	code := in.prog.code
-	vec := in.prog.vec
+	// pc stays within [0, len(text)] (jump targets are verified, straight
+	// lines end in exit or ja, and code has a sentinel slot at len(text)),
+	// and vec has len(text)+1 entries, so exec indexes both without bounds
+	// checks.
+	code := unsafe.Pointer(unsafe.SliceData(in.prog.code))
+	vec := unsafe.Pointer(unsafe.SliceData(in.prog.vec))
 	for {
-		s := &code[pc]
+		s := (*slot)(unsafe.Add(code, uintptr(pc)*unsafe.Sizeof(slot{})))
 		switch s.op {
 		case opAdd64K:
 			r[s.dst&15] += s.imm
@@ -344,7 +348,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				in.faultAddr, in.faultSize, in.faultAccess = a, 1, AccessRead
 				return pc, acc, taken, stopFault
 			}
-			r[s.dst&15] = uint64(*(*uint8)(unsafe.Add(rg.ptr, o)))
+			r[s.dst&15] = uint64(ld8(rg.ptr, o))
 		case opLdxH:
 			a := r[s.src&15] + uint64(int64(s.off))
 			rg := &in.mem[a>>28&15]
@@ -353,7 +357,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				in.faultAddr, in.faultSize, in.faultAccess = a, 2, AccessRead
 				return pc, acc, taken, stopFault
 			}
-			r[s.dst&15] = uint64(*(*uint16)(unsafe.Add(rg.ptr, o)))
+			r[s.dst&15] = uint64(ld16(rg.ptr, o))
 		case opLdxW:
 			a := r[s.src&15] + uint64(int64(s.off))
 			rg := &in.mem[a>>28&15]
@@ -362,7 +366,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				in.faultAddr, in.faultSize, in.faultAccess = a, 4, AccessRead
 				return pc, acc, taken, stopFault
 			}
-			r[s.dst&15] = uint64(*(*uint32)(unsafe.Add(rg.ptr, o)))
+			r[s.dst&15] = uint64(ld32(rg.ptr, o))
 		case opLdxDW:
 			a := r[s.src&15] + uint64(int64(s.off))
 			rg := &in.mem[a>>28&15]
@@ -371,7 +375,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				in.faultAddr, in.faultSize, in.faultAccess = a, 8, AccessRead
 				return pc, acc, taken, stopFault
 			}
-			r[s.dst&15] = *(*uint64)(unsafe.Add(rg.ptr, o))
+			r[s.dst&15] = ld64(rg.ptr, o)
 		case opLdxSB:
 			a := r[s.src&15] + uint64(int64(s.off))
 			rg := &in.mem[a>>28&15]
@@ -380,7 +384,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				in.faultAddr, in.faultSize, in.faultAccess = a, 1, AccessRead
 				return pc, acc, taken, stopFault
 			}
-			r[s.dst&15] = uint64(int64(*(*int8)(unsafe.Add(rg.ptr, o))))
+			r[s.dst&15] = uint64(int64(int8(ld8(rg.ptr, o))))
 		case opLdxSH:
 			a := r[s.src&15] + uint64(int64(s.off))
 			rg := &in.mem[a>>28&15]
@@ -389,7 +393,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				in.faultAddr, in.faultSize, in.faultAccess = a, 2, AccessRead
 				return pc, acc, taken, stopFault
 			}
-			r[s.dst&15] = uint64(int64(*(*int16)(unsafe.Add(rg.ptr, o))))
+			r[s.dst&15] = uint64(int64(int16(ld16(rg.ptr, o))))
 		case opLdxSW:
 			a := r[s.src&15] + uint64(int64(s.off))
 			rg := &in.mem[a>>28&15]
@@ -398,7 +402,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				in.faultAddr, in.faultSize, in.faultAccess = a, 4, AccessRead
 				return pc, acc, taken, stopFault
 			}
-			r[s.dst&15] = uint64(int64(*(*int32)(unsafe.Add(rg.ptr, o))))
+			r[s.dst&15] = uint64(int64(int32(ld32(rg.ptr, o))))
 
 		case opStB, opStxB:
 			a := r[s.dst&15] + uint64(int64(s.off))
@@ -412,7 +416,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if s.op == opStxB {
 				v = r[s.src&15]
 			}
-			*(*uint8)(unsafe.Add(rg.ptr, o)) = uint8(v)
+			st8(rg.ptr, o, uint8(v))
 		case opStH, opStxH:
 			a := r[s.dst&15] + uint64(int64(s.off))
 			rg := &in.mem[a>>28&15]
@@ -425,7 +429,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if s.op == opStxH {
 				v = r[s.src&15]
 			}
-			*(*uint16)(unsafe.Add(rg.ptr, o)) = uint16(v)
+			st16(rg.ptr, o, uint16(v))
 		case opStW, opStxW:
 			a := r[s.dst&15] + uint64(int64(s.off))
 			rg := &in.mem[a>>28&15]
@@ -438,7 +442,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if s.op == opStxW {
 				v = r[s.src&15]
 			}
-			*(*uint32)(unsafe.Add(rg.ptr, o)) = uint32(v)
+			st32(rg.ptr, o, uint32(v))
 		case opStDW, opStxDW:
 			a := r[s.dst&15] + uint64(int64(s.off))
 			rg := &in.mem[a>>28&15]
@@ -451,7 +455,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if s.op == opStxDW {
 				v = r[s.src&15]
 			}
-			*(*uint64)(unsafe.Add(rg.ptr, o)) = v
+			st64(rg.ptr, o, v)
 		case opAtomic32, opAtomic64:
 			return pc, acc, taken, stopAtomic
 
@@ -808,7 +812,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				in.faultAddr, in.faultSize, in.faultAccess = a, 1, AccessRead
 				return pc, acc, taken, stopFault
 			}
-			r[s.dst&15] = uint64(*(*uint8)(unsafe.Add(rg.ptr, o)))
+			r[s.dst&15] = uint64(ld8(rg.ptr, o))
 			r[s.aux&15] += s.imm
 			pc++
 		case opLdxHAdd:
@@ -819,7 +823,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				in.faultAddr, in.faultSize, in.faultAccess = a, 2, AccessRead
 				return pc, acc, taken, stopFault
 			}
-			r[s.dst&15] = uint64(*(*uint16)(unsafe.Add(rg.ptr, o)))
+			r[s.dst&15] = uint64(ld16(rg.ptr, o))
 			r[s.aux&15] += s.imm
 			pc++
 		case opLdxWAdd:
@@ -830,7 +834,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				in.faultAddr, in.faultSize, in.faultAccess = a, 4, AccessRead
 				return pc, acc, taken, stopFault
 			}
-			r[s.dst&15] = uint64(*(*uint32)(unsafe.Add(rg.ptr, o)))
+			r[s.dst&15] = uint64(ld32(rg.ptr, o))
 			r[s.aux&15] += s.imm
 			pc++
 		case opLdxDWAdd:
@@ -841,7 +845,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				in.faultAddr, in.faultSize, in.faultAccess = a, 8, AccessRead
 				return pc, acc, taken, stopFault
 			}
-			r[s.dst&15] = *(*uint64)(unsafe.Add(rg.ptr, o))
+			r[s.dst&15] = ld64(rg.ptr, o)
 			r[s.aux&15] += s.imm
 			pc++
 		case opAddLdxB:
@@ -854,7 +858,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				in.faultAddr, in.faultSize, in.faultAccess = a, 1, AccessRead
 				return pc, acc, taken, stopFault
 			}
-			r[s.dst&15] = uint64(*(*uint8)(unsafe.Add(rg.ptr, o)))
+			r[s.dst&15] = uint64(ld8(rg.ptr, o))
 		case opAddLdxH:
 			r[s.aux&15] += r[s.src&15]
 			pc++
@@ -865,7 +869,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				in.faultAddr, in.faultSize, in.faultAccess = a, 2, AccessRead
 				return pc, acc, taken, stopFault
 			}
-			r[s.dst&15] = uint64(*(*uint16)(unsafe.Add(rg.ptr, o)))
+			r[s.dst&15] = uint64(ld16(rg.ptr, o))
 		case opAddLdxW:
 			r[s.aux&15] += r[s.src&15]
 			pc++
@@ -876,7 +880,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				in.faultAddr, in.faultSize, in.faultAccess = a, 4, AccessRead
 				return pc, acc, taken, stopFault
 			}
-			r[s.dst&15] = uint64(*(*uint32)(unsafe.Add(rg.ptr, o)))
+			r[s.dst&15] = uint64(ld32(rg.ptr, o))
 		case opAddLdxDW:
 			r[s.aux&15] += r[s.src&15]
 			pc++
@@ -887,13 +891,13 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				in.faultAddr, in.faultSize, in.faultAccess = a, 8, AccessRead
 				return pc, acc, taken, stopFault
 			}
-			r[s.dst&15] = *(*uint64)(unsafe.Add(rg.ptr, o))
+			r[s.dst&15] = ld64(rg.ptr, o)
 		case opJeqJeqK:
 			if r[s.dst&15] == uint64(int64(int32(s.imm))) {
 				goto jump
 			}
 			pc++
-			acc += vec[pc]
+			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 			if r[s.dst&15] == uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -903,7 +907,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				goto jump
 			}
 			pc++
-			acc += vec[pc]
+			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 			if r[s.dst&15] != uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -913,7 +917,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				goto jump
 			}
 			pc++
-			acc += vec[pc]
+			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 			if r[s.dst&15] < uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -923,7 +927,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				goto jump
 			}
 			pc++
-			acc += vec[pc]
+			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 			if r[s.dst&15] <= uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -933,7 +937,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				goto jump
 			}
 			pc++
-			acc += vec[pc]
+			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 			if r[s.dst&15] > uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -943,7 +947,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				goto jump
 			}
 			pc++
-			acc += vec[pc]
+			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 			if r[s.dst&15] >= uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -953,7 +957,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				goto jump
 			}
 			pc++
-			acc += vec[pc]
+			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 			if r[s.dst&15] == uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -963,7 +967,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				goto jump
 			}
 			pc++
-			acc += vec[pc]
+			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 			if r[s.dst&15] != uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -973,7 +977,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				goto jump
 			}
 			pc++
-			acc += vec[pc]
+			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 			if r[s.dst&15] < uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -983,7 +987,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				goto jump
 			}
 			pc++
-			acc += vec[pc]
+			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 			if r[s.dst&15] <= uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -993,7 +997,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				goto jump
 			}
 			pc++
-			acc += vec[pc]
+			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 			if r[s.dst&15] > uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1003,7 +1007,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				goto jump
 			}
 			pc++
-			acc += vec[pc]
+			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 			if r[s.dst&15] >= uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1013,7 +1017,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				goto jump
 			}
 			pc++
-			acc += vec[pc]
+			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 			if r[s.dst&15] == uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1023,7 +1027,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				goto jump
 			}
 			pc++
-			acc += vec[pc]
+			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 			if r[s.dst&15] != uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1033,7 +1037,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				goto jump
 			}
 			pc++
-			acc += vec[pc]
+			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 			if r[s.dst&15] < uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1043,7 +1047,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				goto jump
 			}
 			pc++
-			acc += vec[pc]
+			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 			if r[s.dst&15] <= uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1053,7 +1057,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				goto jump
 			}
 			pc++
-			acc += vec[pc]
+			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 			if r[s.dst&15] > uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1063,7 +1067,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				goto jump
 			}
 			pc++
-			acc += vec[pc]
+			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 			if r[s.dst&15] >= uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1073,7 +1077,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				goto jump
 			}
 			pc++
-			acc += vec[pc]
+			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 			if r[s.dst&15] == uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1083,7 +1087,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				goto jump
 			}
 			pc++
-			acc += vec[pc]
+			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 			if r[s.dst&15] != uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1093,7 +1097,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				goto jump
 			}
 			pc++
-			acc += vec[pc]
+			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 			if r[s.dst&15] < uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1103,7 +1107,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				goto jump
 			}
 			pc++
-			acc += vec[pc]
+			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 			if r[s.dst&15] <= uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1113,7 +1117,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				goto jump
 			}
 			pc++
-			acc += vec[pc]
+			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 			if r[s.dst&15] > uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1123,7 +1127,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				goto jump
 			}
 			pc++
-			acc += vec[pc]
+			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 			if r[s.dst&15] >= uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1133,7 +1137,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				goto jump
 			}
 			pc++
-			acc += vec[pc]
+			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 			if r[s.dst&15] == uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1143,7 +1147,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				goto jump
 			}
 			pc++
-			acc += vec[pc]
+			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 			if r[s.dst&15] != uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1153,7 +1157,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				goto jump
 			}
 			pc++
-			acc += vec[pc]
+			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 			if r[s.dst&15] < uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1163,7 +1167,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				goto jump
 			}
 			pc++
-			acc += vec[pc]
+			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 			if r[s.dst&15] <= uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1173,7 +1177,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				goto jump
 			}
 			pc++
-			acc += vec[pc]
+			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 			if r[s.dst&15] > uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1183,7 +1187,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				goto jump
 			}
 			pc++
-			acc += vec[pc]
+			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 			if r[s.dst&15] >= uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1193,7 +1197,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				goto jump
 			}
 			pc++
-			acc += vec[pc]
+			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 			if r[s.dst&15] == uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1203,7 +1207,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				goto jump
 			}
 			pc++
-			acc += vec[pc]
+			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 			if r[s.dst&15] != uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1213,7 +1217,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				goto jump
 			}
 			pc++
-			acc += vec[pc]
+			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 			if r[s.dst&15] < uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1223,7 +1227,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				goto jump
 			}
 			pc++
-			acc += vec[pc]
+			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 			if r[s.dst&15] <= uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1233,7 +1237,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				goto jump
 			}
 			pc++
-			acc += vec[pc]
+			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 			if r[s.dst&15] > uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1243,11 +1247,13 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 				goto jump
 			}
 			pc++
-			acc += vec[pc]
+			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 			if r[s.dst&15] >= uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
 			goto next
+		case opInvalid: // listed so that the jump table starts at 0
+			return pc, acc, taken, stopInvalid
 		default:
 			return pc, acc, taken, stopInvalid
 		}
@@ -1255,7 +1261,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 		continue
 	next:
 		pc++
-		acc += vec[pc]
+		acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 		continue
 	jump:
 		taken++
@@ -1263,7 +1269,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			return pc, acc, taken, stopCheckpoint
 		}
 		pc = int(s.off)
-		acc += vec[pc]
+		acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 		continue
 	jump2:
 		// The second jump of a fused pair (its 16-bit offset in src, aux).
@@ -1272,7 +1278,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			return pc, acc, taken, stopCheckpoint
 		}
 		pc += 1 + int(int16(uint16(s.src)|uint16(s.aux)<<8))
-		acc += vec[pc]
+		acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 	}
 }
 

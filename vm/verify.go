@@ -184,5 +184,5 @@ func (p *Program) Sizes() (text, data, rodata int) {
 // IsEntry reports whether pc is the start of an instruction, so a valid
 // argument to Instance.Run.
 func (p *Program) IsEntry(pc int) bool {
-	return pc >= 0 && pc < len(p.code) && p.code[pc].op != opInvalid
+	return pc >= 0 && pc < len(p.text) && p.code[pc].op != opInvalid
 }
