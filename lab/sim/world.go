@@ -63,6 +63,11 @@ type World struct {
 	// held) each time one completes.
 	inflight int
 	settled  *sync.Cond
+
+	// brk, when set, is checked after every timer a paced Run runs; when it
+	// holds the world pauses right there and onBreak is called (world held).
+	brk     func() bool
+	onBreak func()
 }
 
 // Option configures a World.
@@ -352,7 +357,9 @@ func (w *World) Run(ctx context.Context) error {
 			return err
 		}
 		if w.mode == Fast && !w.paused {
-			if !w.runOne(math.MaxInt64) {
+			if w.runOne(math.MaxInt64) {
+				w.checkBreak()
+			} else {
 				w.sleep(ctx, -1)
 			}
 			continue
@@ -368,6 +375,7 @@ func (w *World) Run(ctx context.Context) error {
 				w.rebase()
 			}
 			w.runOne(v)
+			w.checkBreak()
 			continue
 		}
 		if v > w.now {
@@ -399,6 +407,37 @@ func (w *World) sleep(ctx context.Context, d time.Duration) {
 	case <-w.wake:
 	case <-ctx.Done():
 	case <-t.C:
+	}
+}
+
+// DueNow reports whether a timer is due at the current virtual time. Call it
+// with the world held (from a timer, a task, or a break condition): a break
+// at a deadline waits until every timer due at that instant has run, as
+// RunUntil does.
+func (w *World) DueNow() bool { return len(w.queue) > 0 && w.queue[0].at <= w.now }
+
+// SetBreak makes a paced Run pause itself after the first timer that makes
+// cond true (checked with the world held), then call onBreak, also with the
+// world held; the break is then cleared. A scenario step's wait ends this way
+// at the same virtual time as in Fast mode. nil clears the break.
+func (w *World) SetBreak(cond func() bool, onBreak func()) {
+	w.mu.Lock()
+	w.brk, w.onBreak = cond, onBreak
+	w.mu.Unlock()
+	w.nudge()
+}
+
+// checkBreak pauses the world if its break condition holds. World held.
+func (w *World) checkBreak() {
+	if w.brk == nil || !w.brk() {
+		return
+	}
+	fn := w.onBreak
+	w.brk, w.onBreak = nil, nil
+	w.paused = true
+	w.rebase()
+	if fn != nil {
+		fn()
 	}
 }
 

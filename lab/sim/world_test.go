@@ -238,3 +238,36 @@ func TestAwaitCancelled(t *testing.T) {
 		t.Fatalf("cancelled await: err=%v done=%v", err, tk.Done())
 	}
 }
+
+// TestPacedBreakPausesAtTheTimer: a paced world with a break pauses right
+// after the timer that made the condition true, at that timer's virtual time.
+func TestPacedBreakPausesAtTheTimer(t *testing.T) {
+	w := New(Paced)
+	w.SetSpeed(100)
+	n := 0
+	var tm *Timer
+	w.Do(func() {
+		tm = w.NewTimer(func() { n++; tm.Reset(w.Now() + 100*time.Millisecond) })
+		tm.Reset(100 * time.Millisecond)
+	})
+	hit := make(chan time.Duration, 1)
+	w.SetBreak(func() bool { return n == 5 }, func() { hit <- w.Now() })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	go w.Run(ctx)
+	select {
+	case at := <-hit:
+		if at != 500*time.Millisecond || !w.Paused() {
+			t.Fatalf("break at %v, paused %v", at, w.Paused())
+		}
+	case <-ctx.Done():
+		t.Fatal("the break never happened")
+	}
+	time.Sleep(20 * time.Millisecond)
+	var m int
+	w.Do(func() { m = n })
+	if m != 5 {
+		t.Fatalf("the paused world went on running timers: %d", m)
+	}
+	w.Stop()
+}

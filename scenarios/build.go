@@ -1,0 +1,151 @@
+package scenarios
+
+import (
+	"path"
+	"strings"
+	"time"
+
+	"tinylab/device"
+	"tinylab/firewall"
+	"tinylab/lab"
+	"tinylab/vm/asm"
+	"tinylab/vm/loader"
+	"tinylab/vm/rbf"
+)
+
+// Code reads a container's code as its device receives it: assembly is
+// assembled into a femto-container rBPF image (its labels become the
+// function table, so start/loop/stop are found); a C source is taken as the
+// ELF object clang built beside it; .o, .rbf and .bin are read as they are.
+func (sc *Scenario) Code(c *Container) ([]byte, error) {
+	name := c.Source
+	switch strings.ToLower(path.Ext(name)) {
+	case ".asm", ".s":
+		src, err := sc.read(name)
+		if err != nil {
+			return nil, errAt(c.Pos, "container %s: %v", c.Name, err)
+		}
+		img, err := asm.Assemble(string(src))
+		if err != nil {
+			return nil, errAt(c.Pos, "container %s: %s: %v", c.Name, name, err)
+		}
+		b, err := rbf.Encode(img)
+		if err != nil {
+			return nil, errAt(c.Pos, "container %s: %v", c.Name, err)
+		}
+		return b, nil
+	case ".c":
+		obj := strings.TrimSuffix(name, path.Ext(name)) + ".o"
+		b, err := sc.read(obj)
+		if err != nil {
+			return nil, errAt(c.Pos, "container %s: %s has no built %s beside it (run go generate ./scenarios/... with clang installed, or clang -target bpf -O2 -c): %v", c.Name, name, obj, err)
+		}
+		return b, nil
+	}
+	b, err := sc.read(name)
+	if err != nil {
+		return nil, errAt(c.Pos, "container %s: %v", c.Name, err)
+	}
+	if _, err := loader.Load(name, b); err != nil {
+		return nil, errAt(c.Pos, "container %s: %s: %v", c.Name, name, err)
+	}
+	return b, nil
+}
+
+// Build makes the scenario's lab: parties, devices (booted), containers
+// defined, and each device's install list loaded and started.
+func (sc *Scenario) Build(o lab.Options) (*lab.Lab, error) {
+	l, err := lab.New(o)
+	if err != nil {
+		return nil, err
+	}
+	if err := sc.populate(l); err != nil {
+		l.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+func (sc *Scenario) populate(l *lab.Lab) error {
+	if _, err := l.AddParty(sc.Owner, lab.Owner); err != nil {
+		return err
+	}
+	for _, t := range sc.Tenants {
+		if _, err := l.AddParty(t, lab.Tenant); err != nil {
+			return err
+		}
+	}
+	if sc.Maintainer != "" {
+		if _, err := l.AddParty(sc.Maintainer, lab.Maintainer); err != nil {
+			return err
+		}
+	}
+	for _, c := range sc.Containers {
+		def, err := sc.def(&c)
+		if err != nil {
+			return err
+		}
+		if err := l.Define(def); err != nil {
+			return errAt(c.Pos, "%v", err)
+		}
+	}
+	for _, d := range sc.Devices {
+		spec := lab.DeviceSpec{Board: d.Board, BatteryMAh: d.BatteryMAh}
+		if d.Restart == "on-failure" {
+			spec.Restart = device.RestartPolicy{OnFailure: true, Backoff: d.Backoff}
+		}
+		for _, p := range d.Peers {
+			class, _ := device.ParseClass(p.Class)
+			model, _ := device.ParseModel(p.Model)
+			spec.Peers = append(spec.Peers, device.PeerSpec{ID: p.ID, Name: p.Name, Class: class, Model: model,
+				Start: p.Start, Min: p.Min, Max: p.Max, Step: p.Step})
+		}
+		for _, id := range d.ids() {
+			s := spec
+			s.ID = id
+			if _, err := l.AddDevice(s); err != nil {
+				return errAt(d.Pos, "%v", err)
+			}
+			for _, name := range d.Install {
+				if err := l.Load(id, name); err != nil {
+					return errAt(d.Pos, "installing %s on %s: %v", name, id, err)
+				}
+				if err := l.Start(id, name); err != nil {
+					return errAt(d.Pos, "starting %s on %s: %v", name, id, err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func (sc *Scenario) def(c *Container) (lab.ContainerDef, error) {
+	code, err := sc.Code(c)
+	if err != nil {
+		return lab.ContainerDef{}, err
+	}
+	grants, _ := firewall.ParseGrants(c.Grants)
+	def := lab.ContainerDef{Name: c.Name, Tenant: c.Tenant, Source: c.Source, Code: code, Data: []byte(c.Data), Grants: grants}
+	for _, e := range c.Endpoints {
+		ep, err := sc.endpoint(e)
+		if err != nil {
+			return def, err
+		}
+		def.Endpoints = append(def.Endpoints, ep)
+	}
+	t := firewall.DefaultTiming
+	lim := c.Limits
+	for _, f := range []struct {
+		v   uint32
+		dst *uint32
+	}{{lim.StartMaxMS, &t.StartMaxMS}, {lim.LoopPeriodMS, &t.LoopPeriodMS}, {lim.LoopMaxMS, &t.LoopMaxMS}, {lim.Lifetime, &t.LoopMaxLifetime}, {lim.StopMaxMS, &t.StopMaxMS}} {
+		if f.v != 0 {
+			*f.dst = f.v
+		}
+	}
+	def.Timing = t
+	if lim.EnergyUJPerMin > 0 {
+		def.Energy = device.ExtraLimits{EnergyUJ: lim.EnergyUJPerMin, EnergyWindow: time.Minute}
+	}
+	return def, nil
+}

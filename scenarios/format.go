@@ -1,0 +1,143 @@
+package scenarios
+
+import (
+	"fmt"
+	"io/fs"
+	"time"
+)
+
+// Pos is where something was written in a scenario file.
+type Pos struct {
+	File      string
+	Line, Col int
+}
+
+func (p Pos) String() string { return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col) }
+
+// Error is a mistake in a scenario file, at a position.
+type Error struct {
+	Pos
+	Msg string
+}
+
+func (e *Error) Error() string { return e.Pos.String() + ": " + e.Msg }
+
+// Scenario is a parsed scenario file.
+type Scenario struct {
+	Pos
+	Name       string
+	Title      string
+	Summary    string // one line for `tinylab scenarios`
+	Seed       uint64
+	Owner      string
+	Tenants    []string
+	Maintainer string
+	Devices    []Device
+	Containers []Container
+	Steps      []Step
+	Builtin    bool
+
+	fsys fs.FS // where container sources are, relative to the scenario
+	dir  string
+}
+
+// Device is a device or, with Count, a fleet of identical devices named
+// ID-1 ... ID-N.
+type Device struct {
+	Pos
+	ID         string
+	Board      string
+	Count      int
+	BatteryMAh float64
+	Peers      []Peer
+	Restart    string // "none" or "on-failure"
+	Backoff    time.Duration
+	Install    []string // containers loaded and started before the first step
+}
+
+// Peer is a sensor or actuator.
+type Peer struct {
+	Pos
+	Name                  string
+	Class                 string
+	ID                    uint32
+	Model                 string
+	Start, Min, Max, Step float64
+	Actuator              bool
+}
+
+// Container is a tenant's container.
+type Container struct {
+	Pos
+	Name      string
+	Tenant    string
+	Source    string // .asm, .s, .c (with its .o beside), .o, .rbf or .bin
+	Data      string
+	Grants    []string
+	Endpoints []Endpoint
+	Limits    Limits
+}
+
+// Endpoint is one of a container's endpoints.
+type Endpoint struct {
+	Pos
+	ID   uint32
+	Peer string // local:NAME, container:UID/EP, remote:N
+	Dir  string // in, out, both
+}
+
+// Limits are a container's limits: the metadata's timing array and the
+// device's energy budget.
+type Limits struct {
+	StartMaxMS, LoopPeriodMS, LoopMaxMS, Lifetime, StopMaxMS uint32
+	EnergyUJPerMin                                           int64
+}
+
+// Step is one step of the story.
+type Step struct {
+	Pos
+	Title  string
+	Say    string   // what the presenter says
+	Watch  string   // where the audience should look
+	Do     []Action // performed in order at the step's start
+	Wait   Wait
+	Expect []Expect
+}
+
+// Action is one command of the lab's command line, as written or as built
+// from a structured action.
+type Action struct {
+	Pos
+	Line string
+}
+
+// Wait is how long a step lasts: a time, or until an expectation holds
+// (within a timeout).
+type Wait struct {
+	Pos
+	For     time.Duration
+	Until   *Expect
+	Timeout time.Duration
+}
+
+// Expect is one expectation, checked at the end of the step.
+type Expect struct {
+	Pos
+	Kind      string // state, containers, denied, update, battery, log, heartbeats, budget, fault, missed, actuator, powered, running
+	Device    string
+	Container string // uid on Device
+	State     string
+	Count     int
+	Call      string
+	Reason    string
+	Result    string // SUIT result name
+	Code      *int   // SUIT result code
+	Above     *float64
+	Below     *float64
+	Contains  string
+	Limit     string
+	AtLeast   int
+	On        *bool
+	Peer      string
+	Not       bool // the event must not have happened during the step
+}
