@@ -196,6 +196,22 @@ const (
 	opAddLdxH
 	opAddLdxW
 	opAddLdxDW
+	// lsh %rD, A then rsh or arsh %rD, B (zero- and sign-extension idioms);
+	// imm: A in the low 32 bits, B in the high:
+	opLshRsh64K
+	opLshArsh64K
+	// mov %rD, %rS then add %rD, %rX (aux):
+	opMovAdd64X
+	// lddw %rA, addr then a load or store through %rA (globals); aux is rA,
+	// imm the address, off the access's offset:
+	opLddwLdxB
+	opLddwLdxH
+	opLddwLdxW
+	opLddwLdxDW
+	opLddwStxB
+	opLddwStxH
+	opLddwStxW
+	opLddwStxDW
 	// two conditional jumps comparing the same register with constants
 	// (compare chains, switch statements); imm holds both constants, the
 	// second jump's target stays in its own slot:

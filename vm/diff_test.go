@@ -360,7 +360,23 @@ func genPair(rng *rand.Rand, n int) []genItem {
 	item := func(ins vm.Instruction) genItem { return genItem{ins: ins, jumpTo: -1, callTo: -1} }
 	size := vm.Size(rng.IntN(4) << 3)
 	ldx := vm.Opcode(uint8(vm.ClassLDX) | uint8(vm.ModeMEM) | uint8(size))
-	switch rng.IntN(5) {
+	switch rng.IntN(8) {
+	case 5: // shift left then right (the extension idioms)
+		right := []vm.Opcode{0x77, 0xc7}[rng.IntN(2)]
+		return []genItem{item(vm.Instruction{Op: 0x67, Dst: d, Imm: int32(rng.IntN(70))}), item(vm.Instruction{Op: right, Dst: d, Imm: int32(rng.IntN(70))})}
+	case 6: // mov then add a register
+		return []genItem{item(vm.Instruction{Op: 0xbf, Dst: d, Src: x}), item(vm.Instruction{Op: 0x0f, Dst: d, Src: vm.Reg(rng.IntN(11))})}
+	case 7: // a global: a wide load of an address, then a load or store through it
+		w := genItem{ins: vm.Instruction{Op: []vm.Opcode{vm.OpLDDWD, vm.OpLDDWR, vm.OpLDDW}[rng.IntN(3)], Dst: d, Imm: int32(rng.IntN(44))}, wide: true, jumpTo: -1, callTo: -1}
+		if w.ins.Op == vm.OpLDDW {
+			w.ins.Imm, w.hi = int32(vm.StackBase+uint64(rng.IntN(600))), 0
+		}
+		off := int16(rng.IntN(16) - 4)
+		if rng.IntN(2) == 0 {
+			return []genItem{w, item(vm.Instruction{Op: ldx, Dst: vm.Reg(rng.IntN(10)), Src: d, Off: off})}
+		}
+		stx := vm.Opcode(uint8(vm.ClassSTX) | uint8(vm.ModeMEM) | uint8(size))
+		return []genItem{w, item(vm.Instruction{Op: stx, Dst: d, Src: x, Off: off})}
 	case 4: // a compare chain on one register
 		kinds := []vm.JmpOp{vm.JmpEQ, vm.JmpNE, vm.JmpLT, vm.JmpLE, vm.JmpGT, vm.JmpGE}
 		j := func() genItem {

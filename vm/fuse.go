@@ -18,16 +18,28 @@ func fuse(code []slot, text []Instruction, start []bool, fns []Function) {
 		}
 	}
 	for pc := 0; pc+1 < n; pc++ {
-		if !start[pc] || !start[pc+1] || leader[pc+1] {
+		if !start[pc] {
 			continue
 		}
-		a, b := &code[pc], &code[pc+1]
+		// A wide load pairs with the instruction after its second slot.
+		next := pc + 1
+		if text[pc].Op.IsWide() {
+			next = pc + 2
+		}
+		if next >= n || leader[next] {
+			continue
+		}
+		a, b := &code[pc], &code[next]
 		if f, ok := fusePair(a, b, pc); ok {
 			*a = f
-			pc++ // the second slot cannot start another pair
+			pc = next // the second instruction cannot start another pair
 		}
 	}
 }
+
+var lddwLdx = map[uint8]uint8{opLdxB: opLddwLdxB, opLdxH: opLddwLdxH, opLdxW: opLddwLdxW, opLdxDW: opLddwLdxDW}
+
+var lddwStx = map[uint8]uint8{opStxB: opLddwStxB, opStxH: opLddwStxH, opStxW: opLddwStxW, opStxDW: opLddwStxDW}
 
 var movOpK = map[uint8]uint8{opLsh64K: opMovLsh64K, opRsh64K: opMovRsh64K, opArsh64K: opMovArsh64K, opAnd64K: opMovAnd64K, opAdd64K: opMovAdd64K}
 
@@ -63,6 +75,18 @@ func fusePair(a, b *slot, pc int) (slot, bool) {
 			imm: uint64(uint32(a.imm)) | uint64(uint32(b.imm))<<32}, true
 	case ldxAdd[a.op] != 0 && b.op == opAdd64K && fits32(b.imm):
 		return slot{op: ldxAdd[a.op], dst: a.dst, src: a.src, aux: b.dst, off: a.off, imm: b.imm}, true
+	case a.op == opLsh64K && (b.op == opRsh64K || b.op == opArsh64K) && b.dst == a.dst:
+		op := opLshRsh64K
+		if b.op == opArsh64K {
+			op = opLshArsh64K
+		}
+		return slot{op: op, dst: a.dst, imm: a.imm | b.imm<<32}, true
+	case a.op == opMov64X && b.op == opAdd64X && b.dst == a.dst:
+		return slot{op: opMovAdd64X, dst: a.dst, src: a.src, aux: b.src}, true
+	case a.op == opLddw && lddwLdx[b.op] != 0 && b.src == a.dst:
+		return slot{op: lddwLdx[b.op], dst: b.dst, aux: a.dst, off: b.off, imm: a.imm}, true
+	case a.op == opLddw && lddwStx[b.op] != 0 && b.dst == a.dst:
+		return slot{op: lddwStx[b.op], src: b.src, aux: a.dst, off: b.off, imm: a.imm}, true
 	case jumpPair[[2]uint8{a.op, b.op}] != 0 && a.dst == b.dst && fits32(a.imm) && fits32(b.imm):
 		// The second target travels as its 16-bit offset in src and aux.
 		rel := uint16(int(b.off) - pc - 2)

@@ -59,7 +59,8 @@ type Instance struct {
 	prog    *Program
 	helpers Helpers
 
-	mem    [numSlots]region
+	mem    [numSlots]region // hot part of each region, by the top nibble of the address
+	info   [numSlots]regionInfo
 	data   []byte
 	stack  []byte
 	frames [MaxCallDepth]frame
@@ -75,6 +76,9 @@ type Instance struct {
 
 	// state of the current run
 	regs        [16]uint64
+	acc         uint64 // exec's counters while it is stopped
+	taken       uint64
+	limit       uint64
 	faultAddr   uint64 // the access exec stopped on (stopFault)
 	faultSize   uint8
 	faultAccess Access
@@ -103,9 +107,9 @@ func NewInstance(p *Program, cfg Config) *Instance {
 	// straight stretch per frame it returns through: each is shorter than
 	// the program.
 	in.stretchBound = uint64(MaxCallDepth+1) * uint64(len(p.text)+1)
-	in.mem[slotRodata].set("rodata", p.rodata, PermRead)
-	in.mem[slotData].set("data", in.data, PermReadWrite)
-	in.mem[slotStack].set("stack", in.stack[:StackFrameSize], PermReadWrite)
+	in.setRegion(slotRodata, "rodata", p.rodata, PermRead)
+	in.setRegion(slotData, "data", in.data, PermReadWrite)
+	in.setRegion(slotStack, "stack", in.stack[:StackFrameSize], PermReadWrite)
 	in.dirtyFrames = MaxCallDepth
 	return in
 }
@@ -137,7 +141,7 @@ func (in *Instance) AddRegion(name string, buf []byte, perm Perm) (uint64, error
 		name = fmt.Sprintf("host%d", in.hostRegions)
 	}
 	slot := slotHost + uint64(in.hostRegions)
-	in.mem[slot].set(name, buf, perm)
+	in.setRegion(slot, name, buf, perm)
 	in.hostRegions++
 	return slot << 28, nil
 }
@@ -152,7 +156,7 @@ func (in *Instance) SetRegion(addr uint64, buf []byte, perm Perm) error {
 	if len(buf) > MaxRegionSize {
 		return fmt.Errorf("vm: region at %#x: %d bytes, at most %d allowed", addr, len(buf), MaxRegionSize)
 	}
-	in.mem[slot].set(in.mem[slot].name, buf, perm)
+	in.setRegion(slot, in.info[slot].name, buf, perm)
 	return nil
 }
 
@@ -180,7 +184,7 @@ func (in *Instance) Run(entryPC int, ctx []byte) (Result, error) {
 		if len(ctx) > MaxRegionSize {
 			return Result{}, errAt(ErrIllegalLength, -1, "context of %d bytes, at most %d allowed", len(ctx), MaxRegionSize)
 		}
-		in.mem[slotContext].set("context", ctx, in.ctxPerm)
+		in.setRegion(slotContext, "context", ctx, in.ctxPerm)
 		r1 = ContextBase
 	}
 	clear(in.stack[:in.dirtyFrames*StackFrameSize])
@@ -188,7 +192,7 @@ func (in *Instance) Run(entryPC int, ctx []byte) (Result, error) {
 	in.stats = Stats{}
 	in.localCalls = 0
 	r0, err := in.run(entryPC, r1, uint64(len(ctx)))
-	in.mem[slotContext] = region{}
+	in.mem[slotContext], in.info[slotContext] = region{}, regionInfo{}
 	st := in.stats
 	st.TakenBranches -= in.localCalls
 	st.Instructions = st.ALU + st.LoadStore + st.Branch + st.Divide + st.Call

@@ -38,7 +38,10 @@ func (in *Instance) run(entry int, r1, r2 uint64) (uint64, error) {
 	acc := vec[entry]
 	for {
 		var why uint8
-		pc, acc, taken, why = in.exec(pc, acc, taken, limit)
+		in.acc, in.taken, in.limit = acc, taken, limit
+		pc, why = in.exec(pc)
+		acc, taken = in.acc, in.taken
+		pc-- // exec returns the slot after the one that stopped it
 		s := &code[pc]
 		switch why {
 		case stopExit:
@@ -50,7 +53,7 @@ func (in *Instance) run(entry int, r1, r2 uint64) (uint64, error) {
 			f := &in.frames[depth]
 			pc, r[6], r[7], r[8], r[9] = f.ret, f.r6, f.r7, f.r8, f.r9
 			r[10] -= StackFrameSize
-			in.mem[slotStack].setStack(in.stack, depth+1)
+			in.setStack(depth + 1)
 			acc += vec[pc]
 		case stopHelper:
 			id := s.imm
@@ -86,7 +89,7 @@ func (in *Instance) run(entry int, r1, r2 uint64) (uint64, error) {
 			f.ret, f.r6, f.r7, f.r8, f.r9 = pc+1, r[6], r[7], r[8], r[9]
 			depth++
 			r[10] += StackFrameSize
-			in.mem[slotStack].setStack(in.stack, depth+1)
+			in.setStack(depth + 1)
 			in.dirtyFrames = max(in.dirtyFrames, depth+1)
 			pc = int(s.off)
 			acc += vec[pc]
@@ -117,9 +120,11 @@ func (in *Instance) run(entry int, r1, r2 uint64) (uint64, error) {
 // calls nothing, so that the compiler holds pc, acc (packed class counts,
 // see Program.vec) and taken (taken branches plus local calls) in machine
 // registers; the eBPF registers live in the Instance. It returns to run for
-// anything that needs a call. Every load and store is checked against the
-// region its address falls in.
-func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64, uint8) {
+// anything that needs a call, with the pc after the instruction that
+// stopped it. Every load and store is checked against the region its address
+// falls in.
+func (in *Instance) exec(pc int) (int, uint8) {
+	acc, taken, limit := in.acc, in.taken, in.limit
 	r := &in.regs
 	// pc stays within [0, len(text)] (jump targets are verified, straight
 	// lines end in exit or ja, and code has a sentinel slot at len(text)),
@@ -129,6 +134,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 	vec := unsafe.Pointer(unsafe.SliceData(in.prog.vec))
 	for {
 		s := (*slot)(unsafe.Add(code, uintptr(pc)*unsafe.Sizeof(slot{})))
+		pc++ // from here on pc is the next slot (stops return it; run steps back)
 		switch s.op {
 		case opAdd64K:
 			r[s.dst&15] += s.imm
@@ -174,8 +180,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			r[s.dst&15] = uint64(int64(r[s.dst&15]) >> (s.imm & 63))
 		case opLddw:
 			r[s.dst&15] = s.imm
-			pc += 2
-			continue
+			pc++
 
 		case opAdd64X:
 			r[s.dst&15] += r[s.src&15]
@@ -346,7 +351,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			o := a & (RegionSpan - 1)
 			if a>>32 != 0 || o+1 > rg.rlen {
 				in.faultAddr, in.faultSize, in.faultAccess = a, 1, AccessRead
-				return pc, acc, taken, stopFault
+				goto fault
 			}
 			r[s.dst&15] = uint64(ld8(rg.ptr, o))
 		case opLdxH:
@@ -355,7 +360,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			o := a & (RegionSpan - 1)
 			if a>>32 != 0 || o+2 > rg.rlen {
 				in.faultAddr, in.faultSize, in.faultAccess = a, 2, AccessRead
-				return pc, acc, taken, stopFault
+				goto fault
 			}
 			r[s.dst&15] = uint64(ld16(rg.ptr, o))
 		case opLdxW:
@@ -364,7 +369,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			o := a & (RegionSpan - 1)
 			if a>>32 != 0 || o+4 > rg.rlen {
 				in.faultAddr, in.faultSize, in.faultAccess = a, 4, AccessRead
-				return pc, acc, taken, stopFault
+				goto fault
 			}
 			r[s.dst&15] = uint64(ld32(rg.ptr, o))
 		case opLdxDW:
@@ -373,7 +378,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			o := a & (RegionSpan - 1)
 			if a>>32 != 0 || o+8 > rg.rlen {
 				in.faultAddr, in.faultSize, in.faultAccess = a, 8, AccessRead
-				return pc, acc, taken, stopFault
+				goto fault
 			}
 			r[s.dst&15] = ld64(rg.ptr, o)
 		case opLdxSB:
@@ -382,7 +387,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			o := a & (RegionSpan - 1)
 			if a>>32 != 0 || o+1 > rg.rlen {
 				in.faultAddr, in.faultSize, in.faultAccess = a, 1, AccessRead
-				return pc, acc, taken, stopFault
+				goto fault
 			}
 			r[s.dst&15] = uint64(int64(int8(ld8(rg.ptr, o))))
 		case opLdxSH:
@@ -391,7 +396,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			o := a & (RegionSpan - 1)
 			if a>>32 != 0 || o+2 > rg.rlen {
 				in.faultAddr, in.faultSize, in.faultAccess = a, 2, AccessRead
-				return pc, acc, taken, stopFault
+				goto fault
 			}
 			r[s.dst&15] = uint64(int64(int16(ld16(rg.ptr, o))))
 		case opLdxSW:
@@ -400,7 +405,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			o := a & (RegionSpan - 1)
 			if a>>32 != 0 || o+4 > rg.rlen {
 				in.faultAddr, in.faultSize, in.faultAccess = a, 4, AccessRead
-				return pc, acc, taken, stopFault
+				goto fault
 			}
 			r[s.dst&15] = uint64(int64(int32(ld32(rg.ptr, o))))
 
@@ -410,7 +415,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			o := a & (RegionSpan - 1)
 			if a>>32 != 0 || o+1 > rg.wlen {
 				in.faultAddr, in.faultSize, in.faultAccess = a, 1, AccessWrite
-				return pc, acc, taken, stopFault
+				goto fault
 			}
 			v := s.imm
 			if s.op == opStxB {
@@ -423,7 +428,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			o := a & (RegionSpan - 1)
 			if a>>32 != 0 || o+2 > rg.wlen {
 				in.faultAddr, in.faultSize, in.faultAccess = a, 2, AccessWrite
-				return pc, acc, taken, stopFault
+				goto fault
 			}
 			v := s.imm
 			if s.op == opStxH {
@@ -436,7 +441,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			o := a & (RegionSpan - 1)
 			if a>>32 != 0 || o+4 > rg.wlen {
 				in.faultAddr, in.faultSize, in.faultAccess = a, 4, AccessWrite
-				return pc, acc, taken, stopFault
+				goto fault
 			}
 			v := s.imm
 			if s.op == opStxW {
@@ -449,7 +454,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			o := a & (RegionSpan - 1)
 			if a>>32 != 0 || o+8 > rg.wlen {
 				in.faultAddr, in.faultSize, in.faultAccess = a, 8, AccessWrite
-				return pc, acc, taken, stopFault
+				goto fault
 			}
 			v := s.imm
 			if s.op == opStxDW {
@@ -457,7 +462,8 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			}
 			st64(rg.ptr, o, v)
 		case opAtomic32, opAtomic64:
-			return pc, acc, taken, stopAtomic
+			in.acc, in.taken = acc, taken
+			return pc, stopAtomic
 
 		case opJa:
 			goto jump
@@ -686,11 +692,14 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			goto next
 
 		case opCall, opCallX:
-			return pc, acc, taken, stopHelper
+			in.acc, in.taken = acc, taken
+			return pc, stopHelper
 		case opCallLocal:
-			return pc, acc, taken, stopCallLocal
+			in.acc, in.taken = acc, taken
+			return pc, stopCallLocal
 		case opExit:
-			return pc, acc, taken, stopExit
+			in.acc, in.taken = acc, taken
+			return pc, stopExit
 
 		case opMovLsh64K:
 			r[s.dst&15] = r[s.src&15] << (s.imm & 63)
@@ -805,49 +814,53 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			}
 			goto next
 		case opLdxBAdd:
+			pc++ // past the add; a fault steps back to the load
 			a := r[s.src&15] + uint64(int64(s.off))
 			rg := &in.mem[a>>28&15]
 			o := a & (RegionSpan - 1)
 			if a>>32 != 0 || o+1 > rg.rlen {
+				pc--
 				in.faultAddr, in.faultSize, in.faultAccess = a, 1, AccessRead
-				return pc, acc, taken, stopFault
+				goto fault
 			}
 			r[s.dst&15] = uint64(ld8(rg.ptr, o))
 			r[s.aux&15] += s.imm
-			pc++
 		case opLdxHAdd:
+			pc++ // past the add; a fault steps back to the load
 			a := r[s.src&15] + uint64(int64(s.off))
 			rg := &in.mem[a>>28&15]
 			o := a & (RegionSpan - 1)
 			if a>>32 != 0 || o+2 > rg.rlen {
+				pc--
 				in.faultAddr, in.faultSize, in.faultAccess = a, 2, AccessRead
-				return pc, acc, taken, stopFault
+				goto fault
 			}
 			r[s.dst&15] = uint64(ld16(rg.ptr, o))
 			r[s.aux&15] += s.imm
-			pc++
 		case opLdxWAdd:
+			pc++ // past the add; a fault steps back to the load
 			a := r[s.src&15] + uint64(int64(s.off))
 			rg := &in.mem[a>>28&15]
 			o := a & (RegionSpan - 1)
 			if a>>32 != 0 || o+4 > rg.rlen {
+				pc--
 				in.faultAddr, in.faultSize, in.faultAccess = a, 4, AccessRead
-				return pc, acc, taken, stopFault
+				goto fault
 			}
 			r[s.dst&15] = uint64(ld32(rg.ptr, o))
 			r[s.aux&15] += s.imm
-			pc++
 		case opLdxDWAdd:
+			pc++ // past the add; a fault steps back to the load
 			a := r[s.src&15] + uint64(int64(s.off))
 			rg := &in.mem[a>>28&15]
 			o := a & (RegionSpan - 1)
 			if a>>32 != 0 || o+8 > rg.rlen {
+				pc--
 				in.faultAddr, in.faultSize, in.faultAccess = a, 8, AccessRead
-				return pc, acc, taken, stopFault
+				goto fault
 			}
 			r[s.dst&15] = ld64(rg.ptr, o)
 			r[s.aux&15] += s.imm
-			pc++
 		case opAddLdxB:
 			r[s.aux&15] += r[s.src&15]
 			pc++
@@ -856,7 +869,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			o := a & (RegionSpan - 1)
 			if a>>32 != 0 || o+1 > rg.rlen {
 				in.faultAddr, in.faultSize, in.faultAccess = a, 1, AccessRead
-				return pc, acc, taken, stopFault
+				goto fault
 			}
 			r[s.dst&15] = uint64(ld8(rg.ptr, o))
 		case opAddLdxH:
@@ -867,7 +880,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			o := a & (RegionSpan - 1)
 			if a>>32 != 0 || o+2 > rg.rlen {
 				in.faultAddr, in.faultSize, in.faultAccess = a, 2, AccessRead
-				return pc, acc, taken, stopFault
+				goto fault
 			}
 			r[s.dst&15] = uint64(ld16(rg.ptr, o))
 		case opAddLdxW:
@@ -878,7 +891,7 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			o := a & (RegionSpan - 1)
 			if a>>32 != 0 || o+4 > rg.rlen {
 				in.faultAddr, in.faultSize, in.faultAccess = a, 4, AccessRead
-				return pc, acc, taken, stopFault
+				goto fault
 			}
 			r[s.dst&15] = uint64(ld32(rg.ptr, o))
 		case opAddLdxDW:
@@ -889,15 +902,15 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			o := a & (RegionSpan - 1)
 			if a>>32 != 0 || o+8 > rg.rlen {
 				in.faultAddr, in.faultSize, in.faultAccess = a, 8, AccessRead
-				return pc, acc, taken, stopFault
+				goto fault
 			}
 			r[s.dst&15] = ld64(rg.ptr, o)
 		case opJeqJeqK:
 			if r[s.dst&15] == uint64(int64(int32(s.imm))) {
 				goto jump
 			}
-			pc++
 			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
+			pc++
 			if r[s.dst&15] == uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -906,8 +919,8 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if r[s.dst&15] == uint64(int64(int32(s.imm))) {
 				goto jump
 			}
-			pc++
 			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
+			pc++
 			if r[s.dst&15] != uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -916,8 +929,8 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if r[s.dst&15] == uint64(int64(int32(s.imm))) {
 				goto jump
 			}
-			pc++
 			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
+			pc++
 			if r[s.dst&15] < uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -926,8 +939,8 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if r[s.dst&15] == uint64(int64(int32(s.imm))) {
 				goto jump
 			}
-			pc++
 			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
+			pc++
 			if r[s.dst&15] <= uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -936,8 +949,8 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if r[s.dst&15] == uint64(int64(int32(s.imm))) {
 				goto jump
 			}
-			pc++
 			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
+			pc++
 			if r[s.dst&15] > uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -946,8 +959,8 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if r[s.dst&15] == uint64(int64(int32(s.imm))) {
 				goto jump
 			}
-			pc++
 			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
+			pc++
 			if r[s.dst&15] >= uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -956,8 +969,8 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if r[s.dst&15] != uint64(int64(int32(s.imm))) {
 				goto jump
 			}
-			pc++
 			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
+			pc++
 			if r[s.dst&15] == uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -966,8 +979,8 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if r[s.dst&15] != uint64(int64(int32(s.imm))) {
 				goto jump
 			}
-			pc++
 			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
+			pc++
 			if r[s.dst&15] != uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -976,8 +989,8 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if r[s.dst&15] != uint64(int64(int32(s.imm))) {
 				goto jump
 			}
-			pc++
 			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
+			pc++
 			if r[s.dst&15] < uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -986,8 +999,8 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if r[s.dst&15] != uint64(int64(int32(s.imm))) {
 				goto jump
 			}
-			pc++
 			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
+			pc++
 			if r[s.dst&15] <= uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -996,8 +1009,8 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if r[s.dst&15] != uint64(int64(int32(s.imm))) {
 				goto jump
 			}
-			pc++
 			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
+			pc++
 			if r[s.dst&15] > uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1006,8 +1019,8 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if r[s.dst&15] != uint64(int64(int32(s.imm))) {
 				goto jump
 			}
-			pc++
 			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
+			pc++
 			if r[s.dst&15] >= uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1016,8 +1029,8 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if r[s.dst&15] < uint64(int64(int32(s.imm))) {
 				goto jump
 			}
-			pc++
 			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
+			pc++
 			if r[s.dst&15] == uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1026,8 +1039,8 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if r[s.dst&15] < uint64(int64(int32(s.imm))) {
 				goto jump
 			}
-			pc++
 			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
+			pc++
 			if r[s.dst&15] != uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1036,8 +1049,8 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if r[s.dst&15] < uint64(int64(int32(s.imm))) {
 				goto jump
 			}
-			pc++
 			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
+			pc++
 			if r[s.dst&15] < uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1046,8 +1059,8 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if r[s.dst&15] < uint64(int64(int32(s.imm))) {
 				goto jump
 			}
-			pc++
 			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
+			pc++
 			if r[s.dst&15] <= uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1056,8 +1069,8 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if r[s.dst&15] < uint64(int64(int32(s.imm))) {
 				goto jump
 			}
-			pc++
 			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
+			pc++
 			if r[s.dst&15] > uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1066,8 +1079,8 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if r[s.dst&15] < uint64(int64(int32(s.imm))) {
 				goto jump
 			}
-			pc++
 			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
+			pc++
 			if r[s.dst&15] >= uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1076,8 +1089,8 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if r[s.dst&15] <= uint64(int64(int32(s.imm))) {
 				goto jump
 			}
-			pc++
 			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
+			pc++
 			if r[s.dst&15] == uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1086,8 +1099,8 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if r[s.dst&15] <= uint64(int64(int32(s.imm))) {
 				goto jump
 			}
-			pc++
 			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
+			pc++
 			if r[s.dst&15] != uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1096,8 +1109,8 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if r[s.dst&15] <= uint64(int64(int32(s.imm))) {
 				goto jump
 			}
-			pc++
 			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
+			pc++
 			if r[s.dst&15] < uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1106,8 +1119,8 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if r[s.dst&15] <= uint64(int64(int32(s.imm))) {
 				goto jump
 			}
-			pc++
 			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
+			pc++
 			if r[s.dst&15] <= uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1116,8 +1129,8 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if r[s.dst&15] <= uint64(int64(int32(s.imm))) {
 				goto jump
 			}
-			pc++
 			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
+			pc++
 			if r[s.dst&15] > uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1126,8 +1139,8 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if r[s.dst&15] <= uint64(int64(int32(s.imm))) {
 				goto jump
 			}
-			pc++
 			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
+			pc++
 			if r[s.dst&15] >= uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1136,8 +1149,8 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if r[s.dst&15] > uint64(int64(int32(s.imm))) {
 				goto jump
 			}
-			pc++
 			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
+			pc++
 			if r[s.dst&15] == uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1146,8 +1159,8 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if r[s.dst&15] > uint64(int64(int32(s.imm))) {
 				goto jump
 			}
-			pc++
 			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
+			pc++
 			if r[s.dst&15] != uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1156,8 +1169,8 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if r[s.dst&15] > uint64(int64(int32(s.imm))) {
 				goto jump
 			}
-			pc++
 			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
+			pc++
 			if r[s.dst&15] < uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1166,8 +1179,8 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if r[s.dst&15] > uint64(int64(int32(s.imm))) {
 				goto jump
 			}
-			pc++
 			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
+			pc++
 			if r[s.dst&15] <= uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1176,8 +1189,8 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if r[s.dst&15] > uint64(int64(int32(s.imm))) {
 				goto jump
 			}
-			pc++
 			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
+			pc++
 			if r[s.dst&15] > uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1186,8 +1199,8 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if r[s.dst&15] > uint64(int64(int32(s.imm))) {
 				goto jump
 			}
-			pc++
 			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
+			pc++
 			if r[s.dst&15] >= uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1196,8 +1209,8 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if r[s.dst&15] >= uint64(int64(int32(s.imm))) {
 				goto jump
 			}
-			pc++
 			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
+			pc++
 			if r[s.dst&15] == uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1206,8 +1219,8 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if r[s.dst&15] >= uint64(int64(int32(s.imm))) {
 				goto jump
 			}
-			pc++
 			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
+			pc++
 			if r[s.dst&15] != uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1216,8 +1229,8 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if r[s.dst&15] >= uint64(int64(int32(s.imm))) {
 				goto jump
 			}
-			pc++
 			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
+			pc++
 			if r[s.dst&15] < uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1226,8 +1239,8 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if r[s.dst&15] >= uint64(int64(int32(s.imm))) {
 				goto jump
 			}
-			pc++
 			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
+			pc++
 			if r[s.dst&15] <= uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1236,8 +1249,8 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if r[s.dst&15] >= uint64(int64(int32(s.imm))) {
 				goto jump
 			}
-			pc++
 			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
+			pc++
 			if r[s.dst&15] > uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
@@ -1246,27 +1259,128 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 			if r[s.dst&15] >= uint64(int64(int32(s.imm))) {
 				goto jump
 			}
-			pc++
 			acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
+			pc++
 			if r[s.dst&15] >= uint64(int64(int32(s.imm>>32))) {
 				goto jump2
 			}
 			goto next
+		case opLshRsh64K:
+			r[s.dst&15] = r[s.dst&15] << (s.imm & 63) >> (s.imm >> 32 & 63)
+			pc++
+		case opLshArsh64K:
+			r[s.dst&15] = uint64(int64(r[s.dst&15]<<(s.imm&63)) >> (s.imm >> 32 & 63))
+			pc++
+		case opMovAdd64X:
+			r[s.dst&15] = r[s.src&15] + r[s.aux&15]
+			pc++
+		case opLddwLdxB:
+			r[s.aux&15] = s.imm
+			pc += 2
+			a := s.imm + uint64(int64(s.off))
+			rg := &in.mem[a>>28&15]
+			o := a & (RegionSpan - 1)
+			if a>>32 != 0 || o+1 > rg.rlen {
+				in.faultAddr, in.faultSize, in.faultAccess = a, 1, AccessRead
+				goto fault
+			}
+			r[s.dst&15] = uint64(ld8(rg.ptr, o))
+		case opLddwLdxH:
+			r[s.aux&15] = s.imm
+			pc += 2
+			a := s.imm + uint64(int64(s.off))
+			rg := &in.mem[a>>28&15]
+			o := a & (RegionSpan - 1)
+			if a>>32 != 0 || o+2 > rg.rlen {
+				in.faultAddr, in.faultSize, in.faultAccess = a, 2, AccessRead
+				goto fault
+			}
+			r[s.dst&15] = uint64(ld16(rg.ptr, o))
+		case opLddwLdxW:
+			r[s.aux&15] = s.imm
+			pc += 2
+			a := s.imm + uint64(int64(s.off))
+			rg := &in.mem[a>>28&15]
+			o := a & (RegionSpan - 1)
+			if a>>32 != 0 || o+4 > rg.rlen {
+				in.faultAddr, in.faultSize, in.faultAccess = a, 4, AccessRead
+				goto fault
+			}
+			r[s.dst&15] = uint64(ld32(rg.ptr, o))
+		case opLddwLdxDW:
+			r[s.aux&15] = s.imm
+			pc += 2
+			a := s.imm + uint64(int64(s.off))
+			rg := &in.mem[a>>28&15]
+			o := a & (RegionSpan - 1)
+			if a>>32 != 0 || o+8 > rg.rlen {
+				in.faultAddr, in.faultSize, in.faultAccess = a, 8, AccessRead
+				goto fault
+			}
+			r[s.dst&15] = ld64(rg.ptr, o)
+		case opLddwStxB:
+			r[s.aux&15] = s.imm
+			pc += 2
+			a := s.imm + uint64(int64(s.off))
+			rg := &in.mem[a>>28&15]
+			o := a & (RegionSpan - 1)
+			if a>>32 != 0 || o+1 > rg.wlen {
+				in.faultAddr, in.faultSize, in.faultAccess = a, 1, AccessWrite
+				goto fault
+			}
+			st8(rg.ptr, o, uint8(r[s.src&15]))
+		case opLddwStxH:
+			r[s.aux&15] = s.imm
+			pc += 2
+			a := s.imm + uint64(int64(s.off))
+			rg := &in.mem[a>>28&15]
+			o := a & (RegionSpan - 1)
+			if a>>32 != 0 || o+2 > rg.wlen {
+				in.faultAddr, in.faultSize, in.faultAccess = a, 2, AccessWrite
+				goto fault
+			}
+			st16(rg.ptr, o, uint16(r[s.src&15]))
+		case opLddwStxW:
+			r[s.aux&15] = s.imm
+			pc += 2
+			a := s.imm + uint64(int64(s.off))
+			rg := &in.mem[a>>28&15]
+			o := a & (RegionSpan - 1)
+			if a>>32 != 0 || o+4 > rg.wlen {
+				in.faultAddr, in.faultSize, in.faultAccess = a, 4, AccessWrite
+				goto fault
+			}
+			st32(rg.ptr, o, uint32(r[s.src&15]))
+		case opLddwStxDW:
+			r[s.aux&15] = s.imm
+			pc += 2
+			a := s.imm + uint64(int64(s.off))
+			rg := &in.mem[a>>28&15]
+			o := a & (RegionSpan - 1)
+			if a>>32 != 0 || o+8 > rg.wlen {
+				in.faultAddr, in.faultSize, in.faultAccess = a, 8, AccessWrite
+				goto fault
+			}
+			st64(rg.ptr, o, r[s.src&15])
 		case opInvalid: // listed so that the jump table starts at 0
-			return pc, acc, taken, stopInvalid
+			in.acc, in.taken = acc, taken
+			return pc, stopInvalid
 		default:
-			return pc, acc, taken, stopInvalid
+			in.acc, in.taken = acc, taken
+			return pc, stopInvalid
 		}
-		pc++
 		continue
 	next:
-		pc++
 		acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 		continue
+	fault:
+		in.acc, in.taken = acc, taken
+		return pc, stopFault
 	jump:
 		taken++
 		if taken >= limit {
-			return pc, acc, taken, stopCheckpoint
+			in.acc, in.taken = acc, taken
+			return pc, stopCheckpoint
 		}
 		pc = int(s.off)
 		acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
@@ -1275,17 +1389,20 @@ func (in *Instance) exec(pc int, acc, taken, limit uint64) (int, uint64, uint64,
 		// The second jump of a fused pair (its 16-bit offset in src, aux).
 		taken++
 		if taken >= limit {
-			return pc, acc, taken, stopCheckpoint
+			in.acc, in.taken = acc, taken
+			return pc, stopCheckpoint
 		}
-		pc += 1 + int(int16(uint16(s.src)|uint16(s.aux)<<8))
+		pc += int(int16(uint16(s.src) | uint16(s.aux)<<8))
 		acc += *(*uint64)(unsafe.Add(vec, uintptr(pc)*8))
 	}
 }
 
-func (r *region) setStack(stack []byte, frames int) {
+// setStack makes the first frames of the stack accessible: a function
+// reaches its own frame and its callers'.
+func (in *Instance) setStack(frames int) {
 	n := uint64(frames * StackFrameSize)
-	r.buf, r.rlen, r.wlen = stack[:n], n, n
-	r.ptr = unsafe.Pointer(unsafe.SliceData(stack))
+	in.mem[slotStack].rlen, in.mem[slotStack].wlen = n, n
+	in.info[slotStack].buf = in.stack[:n]
 }
 
 // failAt ends a run with err raised by the instruction at pc.
@@ -1326,11 +1443,10 @@ func (in *Instance) atomic(s *slot, r *[16]uint64) error {
 	if _, _, err := in.lookup(a, n, AccessRead); err != nil {
 		return err
 	}
-	rg, o, err := in.lookup(a, n, AccessWrite)
+	b, err := in.span(a, n, AccessWrite)
 	if err != nil {
 		return err
 	}
-	b := rg.buf[o : o+uint64(n)]
 	var old uint64
 	if n == 4 {
 		old = uint64(binary.LittleEndian.Uint32(b))

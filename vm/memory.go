@@ -61,27 +61,34 @@ func (p Perm) String() string {
 	return "-"
 }
 
-// region is one mapped range. rlen and wlen are the readable and writable
-// lengths (0 without the permission), so an access check is one compare.
+// region is what the interpreter needs of a mapped range, in 32 bytes: a
+// pointer to its first byte and the readable and writable lengths (0
+// without the permission), so an access check is one compare.
 type region struct {
 	ptr  unsafe.Pointer // &buf[0]: the interpreter reads and writes through it after checking rlen or wlen
 	rlen uint64
 	wlen uint64
+	_    uint64
+}
+
+// regionInfo is the rest of a region, for helpers and error messages.
+type regionInfo struct {
 	buf  []byte
 	name string
 	perm Perm
 }
 
-func (r *region) set(name string, buf []byte, perm Perm) {
-	r.buf, r.name, r.perm = buf, name, perm
-	r.ptr = unsafe.Pointer(unsafe.SliceData(buf))
-	r.rlen, r.wlen = 0, 0
+func (in *Instance) setRegion(slot uint64, name string, buf []byte, perm Perm) {
+	rg := &in.mem[slot]
+	rg.ptr = unsafe.Pointer(unsafe.SliceData(buf))
+	rg.rlen, rg.wlen = 0, 0
 	if perm&PermRead != 0 {
-		r.rlen = uint64(len(buf))
+		rg.rlen = uint64(len(buf))
 	}
 	if perm&PermWrite != 0 {
-		r.wlen = uint64(len(buf))
+		rg.wlen = uint64(len(buf))
 	}
+	in.info[slot] = regionInfo{buf: buf, name: name, perm: perm}
 }
 
 // Memory gives helpers checked access to the regions of the instance that
@@ -116,11 +123,11 @@ func (m *Memory) ReadString(addr uint64, max int) (string, error) {
 	if max < 0 {
 		max = 0
 	}
-	rg, off, err := m.in.lookup(addr, 1, AccessRead)
+	slot, off, err := m.in.lookup(addr, 1, AccessRead)
 	if err != nil {
 		return "", err
 	}
-	avail := rg.buf[off:rg.rlen]
+	avail := m.in.info[slot].buf[off:m.in.mem[slot].rlen]
 	limit := min(len(avail), max+1)
 	for i, c := range avail[:limit] {
 		if c == 0 {
@@ -130,7 +137,7 @@ func (m *Memory) ReadString(addr uint64, max int) (string, error) {
 	if limit > max {
 		return "", m.in.memError(addr, max+1, AccessRead, fmt.Sprintf("string longer than %d bytes", max))
 	}
-	return "", m.in.memError(addr, len(avail)+1, AccessRead, "string not terminated inside "+rg.name)
+	return "", m.in.memError(addr, len(avail)+1, AccessRead, "string not terminated inside "+m.in.info[slot].name)
 }
 
 // Region describes the region holding addr: its name, base address, length
@@ -139,18 +146,18 @@ func (m *Memory) Region(addr uint64) (name string, base uint64, length int, perm
 	if addr>>32 != 0 {
 		return "", 0, 0, 0, false
 	}
-	rg := &m.in.mem[addr>>28]
-	if rg.name == "" || addr&(RegionSpan-1) >= uint64(len(rg.buf)) {
+	ri := &m.in.info[addr>>28]
+	if ri.name == "" || addr&(RegionSpan-1) >= uint64(len(ri.buf)) {
 		return "", 0, 0, 0, false
 	}
-	return rg.name, addr &^ (RegionSpan - 1), len(rg.buf), rg.perm, true
+	return ri.name, addr &^ (RegionSpan - 1), len(ri.buf), ri.perm, true
 }
 
-// lookup checks an access of n bytes at addr and returns the region and the
-// offset into it.
-func (in *Instance) lookup(addr uint64, n int, acc Access) (*region, uint64, error) {
+// lookup checks an access of n bytes at addr and returns the region's slot
+// and the offset into it.
+func (in *Instance) lookup(addr uint64, n int, acc Access) (uint64, uint64, error) {
 	if n < 0 || n > MaxRegionSize {
-		return nil, 0, in.memError(addr, n, acc, "size out of range")
+		return 0, 0, in.memError(addr, n, acc, "size out of range")
 	}
 	if addr>>32 == 0 {
 		rg := &in.mem[addr>>28]
@@ -160,26 +167,26 @@ func (in *Instance) lookup(addr uint64, n int, acc Access) (*region, uint64, err
 			lim = rg.wlen
 		}
 		if off+uint64(n) <= lim {
-			return rg, off, nil
+			return addr >> 28, off, nil
 		}
 	}
-	return nil, 0, in.memError(addr, n, acc, "")
+	return 0, 0, in.memError(addr, n, acc, "")
 }
 
 func (in *Instance) span(addr uint64, n int, acc Access) ([]byte, error) {
-	rg, off, err := in.lookup(addr, n, acc)
+	slot, off, err := in.lookup(addr, n, acc)
 	if err != nil {
 		return nil, err
 	}
-	return rg.buf[off : off+uint64(n) : off+uint64(n)], nil
+	return in.info[slot].buf[off : off+uint64(n) : off+uint64(n)], nil
 }
 
 // memError builds the fault for an access that failed, explaining why.
 func (in *Instance) memError(addr uint64, n int, acc Access, why string) *Error {
 	e := &Error{Kind: ErrIllegalMemoryAccess, PC: in.pc, Addr: addr, Size: n, Access: acc, Detail: why}
 	if addr>>32 == 0 {
-		if rg := &in.mem[addr>>28]; rg.name != "" && addr&(RegionSpan-1) < uint64(len(rg.buf)) {
-			e.Region = rg.name
+		if ri := &in.info[addr>>28]; ri.name != "" && addr&(RegionSpan-1) < uint64(len(ri.buf)) {
+			e.Region = ri.name
 		}
 	}
 	if why != "" {
@@ -194,12 +201,12 @@ func (in *Instance) memError(addr uint64, n int, acc Access, why string) *Error 
 		return e
 	}
 	slot := addr >> 28
-	rg := &in.mem[slot]
+	rg := &in.info[slot]
 	off := addr & (RegionSpan - 1)
 	size := uint64(len(rg.buf))
 	switch {
-	case off >= size && off >= RegionSpan/2 && slot+1 < numSlots && in.mem[slot+1].name != "":
-		e.Detail = fmt.Sprintf("%s below the start of %s", plural(RegionSpan-off, "byte"), in.mem[slot+1].name)
+	case off >= size && off >= RegionSpan/2 && slot+1 < numSlots && in.info[slot+1].name != "":
+		e.Detail = fmt.Sprintf("%s below the start of %s", plural(RegionSpan-off, "byte"), in.info[slot+1].name)
 	case rg.name == "" && slot == slotContext:
 		e.Detail = "no context was given"
 	case rg.name == "":
