@@ -385,3 +385,34 @@ func (r *Runner) Summary() string {
 	}
 	return fmt.Sprintf("%s: %d of %d steps held (%s virtual)", r.sc.Name, ok, len(r.sc.Steps), device.FormatDuration(r.lab.Now()))
 }
+
+// Rewind builds the scenario's lab afresh and plays its first k steps in
+// Fast mode, then returns the runner paused at the start of step k+1 in the
+// mode o asks for: the presenter's "previous step" re-runs deterministically
+// to where the story was (what a tester did by hand is not replayed).
+func Rewind(ctx context.Context, sc *Scenario, o Options, k int) (*Runner, error) {
+	mode := o.Mode
+	o.Mode = sim.Fast
+	r, err := NewRunner(sc, o)
+	if err != nil {
+		return nil, err
+	}
+	for r.Next() < k {
+		res, err := r.Step(ctx)
+		if err != nil {
+			r.Close()
+			return nil, err
+		}
+		if !res.OK() {
+			r.Close()
+			return nil, &StepError{Result: res}
+		}
+	}
+	r.opts.Mode = mode
+	if mode == sim.Paced {
+		w := r.lab.World()
+		w.SetPaused(true)
+		w.SetMode(sim.Paced)
+	}
+	return r, nil
+}

@@ -124,3 +124,29 @@ func TestTranscriptRecordsDecode(t *testing.T) {
 		}
 	}
 }
+
+func TestRewindReachesTheSameState(t *testing.T) {
+	sc := mustLoad(t, "hello")
+	full, err := NewRunner(sc, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer full.Close()
+	for range 3 {
+		if _, err := full.Step(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := Rewind(context.Background(), sc, Options{Mode: sim.Paced}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	a, b := full.Lab().Snapshot("board-1"), r.Lab().Snapshot("board-1")
+	if a.Now != b.Now || r.Next() != 3 || !r.Lab().World().Paused() {
+		t.Fatalf("rewound to %v (next %d, paused %v), the full run is at %v", b.Now, r.Next(), r.Lab().World().Paused(), a.Now)
+	}
+	if fmt.Sprint(a.Detail.Containers) != fmt.Sprint(b.Detail.Containers) {
+		t.Fatalf("containers differ:\n%v\n%v", a.Detail.Containers, b.Detail.Containers)
+	}
+}
