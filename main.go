@@ -9,9 +9,10 @@ import (
 	"io"
 	"os"
 	"strings"
-	"tinylab/lab/labcli"
 
 	"tinylab/firewall/fwcli"
+	"tinylab/lab/labcli"
+	"tinylab/scenarios/scencli"
 	"tinylab/suit/suitcli"
 	"tinylab/vm/vmcli"
 )
@@ -31,6 +32,9 @@ var commands = []command{
 	{"device", "run virtual boards headless in real time, printing their events", labcli.Device},
 	{"repo", "serve a folder as a CoAP update repository", labcli.Repo},
 	{"suit", "build, sign, inspect and verify SUIT updates (RIOT draft-09 or final)", suitcli.Main},
+	{"scenarios", "list the built-in scenarios", scencli.List},
+	{"run", "play a scenario headless; exit 1 if an expectation fails", scencli.Run},
+	{"replay", "play back a recorded run", scencli.Replay(nil)},
 }
 
 func main() {

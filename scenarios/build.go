@@ -52,20 +52,9 @@ func (sc *Scenario) Code(c *Container) ([]byte, error) {
 	return b, nil
 }
 
-// Build makes the scenario's lab: parties, devices (booted), containers
-// defined, and each device's install list loaded and started.
-func (sc *Scenario) Build(o lab.Options) (*lab.Lab, error) {
-	l, err := lab.New(o)
-	if err != nil {
-		return nil, err
-	}
-	if err := sc.populate(l); err != nil {
-		l.Close()
-		return nil, err
-	}
-	return l, nil
-}
-
+// populate makes the scenario's world in a new lab: parties, containers
+// defined, devices (booted), and each device's install list loaded and
+// started.
 func (sc *Scenario) populate(l *lab.Lab) error {
 	if _, err := l.AddParty(sc.Owner, lab.Owner); err != nil {
 		return err

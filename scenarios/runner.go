@@ -101,6 +101,9 @@ type Options struct {
 	StateDir string
 	Host     string
 	Quiet    bool // devices without sockets (big fleets)
+	// Setup is called with the new lab before any device boots: attach a
+	// recorder or a printer there to see the whole story.
+	Setup func(l *lab.Lab)
 }
 
 // Runner plays a scenario on its own lab.
@@ -135,8 +138,17 @@ func NewRunner(sc *Scenario, o Options) (*Runner, error) {
 	}
 	// The lab is built at virtual time 0 in Fast mode, then paced runs wait,
 	// paused, for their first step: building never lets wall time in.
-	l, err := sc.Build(lab.Options{Seed: seed, Mode: sim.Fast, StateDir: o.StateDir, Host: o.Host, Quiet: o.Quiet})
+	l, err := lab.New(lab.Options{Seed: seed, Mode: sim.Fast, StateDir: o.StateDir, Host: o.Host, Quiet: o.Quiet})
 	if err != nil {
+		return nil, err
+	}
+	r := &Runner{sc: sc, lab: l, opts: o, done: make(chan StepResult, 1)}
+	r.capture = l.Bus().Sink(func(e device.Event) { r.events = append(r.events, e) })
+	if o.Setup != nil {
+		o.Setup(l)
+	}
+	if err := sc.populate(l); err != nil {
+		r.Close()
 		return nil, err
 	}
 	if o.Speed > 0 {
@@ -146,8 +158,6 @@ func NewRunner(sc *Scenario, o Options) (*Runner, error) {
 		l.World().SetPaused(true)
 		l.World().SetMode(sim.Paced)
 	}
-	r := &Runner{sc: sc, lab: l, opts: o, done: make(chan StepResult, 1)}
-	r.capture = l.Bus().Sink(func(e device.Event) { r.events = append(r.events, e) })
 	return r, nil
 }
 

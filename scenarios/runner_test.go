@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"tinylab/device"
+	"tinylab/lab"
 	"tinylab/lab/sim"
 )
 
@@ -25,13 +26,13 @@ func mustLoad(t testing.TB, name string) *Scenario {
 // transcript plays a scenario and returns its JSON Lines transcript.
 func transcript(t testing.TB, name string, mode sim.Mode) []byte {
 	t.Helper()
-	r, err := NewRunner(mustLoad(t, name), Options{Mode: mode, Speed: sim.MaxSpeed})
+	var buf bytes.Buffer
+	var rec *lab.Recorder
+	r, err := NewRunner(mustLoad(t, name), Options{Mode: mode, Speed: sim.MaxSpeed, Setup: func(l *lab.Lab) { rec = l.Record(&buf) }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	var buf bytes.Buffer
-	rec := r.Lab().Record(&buf)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if mode == sim.Fast {
