@@ -143,14 +143,20 @@ func (l *Lab) Update(id, name string, o UpdateOptions) (*Release, error) {
 	}
 	l.armed = NoAttack
 	l.mu.Unlock()
+	def, err := l.Def(name)
+	if err != nil {
+		return nil, err
+	}
 	if o.Seq == 0 {
-		o.Seq = l.nextSeq(name)
+		o.Seq = l.nextSeq(def.UID)
 	}
 	board := n.Spec.Board
 	if board == "" {
 		board = device.DefaultBoard
 	}
-	rel := l.release(name, board, o.Seq)
+	// A clean release of this uid and sequence number already published is
+	// sent again as it was: a replay.
+	rel := l.release(def.UID, board, o.Seq)
 	if rel == nil || o.Attack != NoAttack || rel.Format != o.Format {
 		if rel, err = l.Publish(name, board, o.Seq, o.Format, o.Attack); err != nil {
 			return nil, err

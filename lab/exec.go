@@ -264,10 +264,16 @@ func (l *Lab) argCandidates(cmd string, before []string, pos int) []string {
 		}
 		return ids
 	}
+	// update, load, grant and revoke take a definition; the others a uid.
 	containers := func() []string {
 		var names []string
 		for _, d := range l.Defs() {
-			names = append(names, d.Name)
+			switch cmd {
+			case "update", "load", "grant", "revoke":
+				names = append(names, d.Name)
+			default:
+				names = append(names, d.UID)
+			}
 		}
 		return names
 	}
@@ -319,7 +325,7 @@ func (l *Lab) argCandidates(cmd string, before []string, pos int) []string {
 	case "update":
 		out := append([]string{"final"}, attackNames[1:]...)
 		for _, r := range l.Releases() {
-			if r.Container == before[1] {
+			if r.Def == before[1] {
 				out = append(out, fmt.Sprintf("v%d", r.Seq))
 			}
 		}

@@ -284,7 +284,7 @@ func (l *Lab) AddDevice(spec DeviceSpec) (*Node, error) {
 	l.byID[spec.ID] = n
 	for _, def := range l.defs {
 		if def.Energy.EnergyUJ > 0 {
-			l.world.Do(func() { n.Dev.SetLimits(def.Name, def.Energy) })
+			l.world.Do(func() { n.Dev.SetLimits(def.UID, def.Energy) })
 		}
 	}
 	l.mu.Unlock()

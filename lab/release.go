@@ -17,7 +17,8 @@ import (
 // ContainerDef is a container as its tenant ships it: code, data, what it
 // asks to be granted and its limits. The owner issues its tokens.
 type ContainerDef struct {
-	Name      string // the container's uid
+	Name      string // the definition's name, as commands and scenarios write it
+	UID       string // the container's uid on devices ("" is Name): versions of one container share it
 	Tenant    string
 	Source    string // where the code came from, for display
 	Code      []byte // rBPF image, ELF object or raw bytecode
@@ -39,6 +40,12 @@ func (l *Lab) Define(def ContainerDef) error {
 	if p, ok := l.Party(def.Tenant); !ok || p.Role != Tenant && p.Role != Maintainer {
 		return fmt.Errorf("container %s: tenant %q is not a tenant of the lab", def.Name, def.Tenant)
 	}
+	if def.UID == "" {
+		def.UID = def.Name
+	}
+	if strings.ContainsAny(def.UID, " /.\t") {
+		return fmt.Errorf("container %s: uid %q: one word, no dots or slashes", def.Name, def.UID)
+	}
 	if def.Timing == (firewall.Timing{}) {
 		def.Timing = firewall.DefaultTiming
 	}
@@ -47,7 +54,7 @@ func (l *Lab) Define(def ContainerDef) error {
 	nodes := slices.Clone(l.nodes)
 	l.mu.Unlock()
 	for _, n := range nodes {
-		l.world.Do(func() { n.Dev.SetLimits(def.Name, def.Energy) })
+		l.world.Do(func() { n.Dev.SetLimits(def.UID, def.Energy) })
 	}
 	return nil
 }
@@ -89,7 +96,7 @@ func (l *Lab) metadata(def *ContainerDef) ([]byte, error) {
 	if owner == nil {
 		return nil, fmt.Errorf("the lab has no owner to issue %s's tokens", def.Name)
 	}
-	return firewall.Build(firewall.Spec{UID: def.Name, Type: firewall.TypeBPF, Grants: def.Grants, Endpoints: def.Endpoints,
+	return firewall.Build(firewall.Spec{UID: def.UID, Type: firewall.TypeBPF, Grants: def.Grants, Endpoints: def.Endpoints,
 		Timing: def.Timing, Code: def.Code, Data: def.Data}, owner.Token)
 }
 
@@ -140,7 +147,8 @@ func Attacks() []Attack {
 
 // Release is one published update of a container for one board.
 type Release struct {
-	Container string
+	Container string // uid
+	Def       string // the definition published
 	Tenant    string
 	Board     string
 	Seq       uint64
@@ -179,7 +187,7 @@ func (l *Lab) Publish(name, board string, seq uint64, format suit.Format, attack
 		}
 		spec.ClassID = suit.ClassID(other)
 	}
-	base := fmt.Sprintf("/%s/%s/v%d", def.Tenant, def.Name, seq)
+	base := fmt.Sprintf("/%s/%s/v%d", def.Tenant, def.UID, seq)
 	if attack != NoAttack {
 		base += "-" + attack.String()
 	}
@@ -189,7 +197,7 @@ func (l *Lab) Publish(name, board string, seq uint64, format suit.Format, attack
 			size += 16
 		}
 		spec.Components = append(spec.Components, suit.ComponentSpec{
-			ID:     suit.ComponentID{[]byte("tc"), []byte(def.Name), []byte(part)},
+			ID:     suit.ComponentID{[]byte("tc"), []byte(def.UID), []byte(part)},
 			URI:    "coap://" + RepoHost + base + "." + part,
 			Digest: sha256.Sum256(parts[part]), Size: size,
 		})
@@ -232,7 +240,7 @@ func (l *Lab) Publish(name, board string, seq uint64, format suit.Format, attack
 	if err := l.repo.Put(path, env); err != nil {
 		return nil, err
 	}
-	rel := &Release{Container: def.Name, Tenant: def.Tenant, Board: board, Seq: seq, Format: format, Attack: attack,
+	rel := &Release{Container: def.UID, Def: def.Name, Tenant: def.Tenant, Board: board, Seq: seq, Format: format, Attack: attack,
 		URI: "coap://" + RepoHost + path, Manifest: env}
 	l.mu.Lock()
 	l.releases = append(l.releases, rel)
@@ -277,25 +285,25 @@ func (l *Lab) Releases() []Release {
 	return out
 }
 
-// release finds a clean release of a container for a board by seq.
-func (l *Lab) release(name, board string, seq uint64) *Release {
+// release finds a clean release of a container uid for a board by seq.
+func (l *Lab) release(uid, board string, seq uint64) *Release {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for _, r := range l.releases {
-		if r.Container == name && r.Board == board && r.Seq == seq && r.Attack == NoAttack {
+		if r.Container == uid && r.Board == board && r.Seq == seq && r.Attack == NoAttack {
 			return r
 		}
 	}
 	return nil
 }
 
-// nextSeq is one above the highest sequence number published for a container.
-func (l *Lab) nextSeq(name string) uint64 {
+// nextSeq is one above the highest sequence number published for a uid.
+func (l *Lab) nextSeq(uid string) uint64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var top uint64
 	for _, r := range l.releases {
-		if r.Container == name {
+		if r.Container == uid {
 			top = max(top, r.Seq)
 		}
 	}

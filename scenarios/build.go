@@ -114,7 +114,7 @@ func (sc *Scenario) def(c *Container) (lab.ContainerDef, error) {
 		return lab.ContainerDef{}, err
 	}
 	grants, _ := firewall.ParseGrants(c.Grants)
-	def := lab.ContainerDef{Name: c.Name, Tenant: c.Tenant, Source: c.Source, Code: code, Data: []byte(c.Data), Grants: grants}
+	def := lab.ContainerDef{Name: c.Name, UID: c.UID, Tenant: c.Tenant, Source: c.Source, Code: code, Data: []byte(c.Data), Grants: grants}
 	for _, e := range c.Endpoints {
 		ep, err := sc.endpoint(e)
 		if err != nil {

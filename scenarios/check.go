@@ -51,6 +51,11 @@ func (sc *Scenario) container(name string) (*Container, bool) {
 	return nil, false
 }
 
+// hasUID reports whether some container definition has that uid.
+func (sc *Scenario) hasUID(uid string) bool {
+	return slices.ContainsFunc(sc.Containers, func(c Container) bool { return c.UID == uid })
+}
+
 func errAt(p Pos, format string, args ...any) error {
 	return &Error{Pos: p, Msg: fmt.Sprintf(format, args...)}
 }
@@ -174,8 +179,8 @@ func (sc *Scenario) endpoint(e Endpoint) (firewall.Endpoint, error) {
 		if !ok || err != nil {
 			return out, errAt(e.Pos, "endpoint %d: container peer must be container:UID/EP, got %q", e.ID, e.Peer)
 		}
-		if _, ok := sc.container(uid); !ok {
-			return out, errAt(e.Pos, "endpoint %d: no container %q", e.ID, uid)
+		if !sc.hasUID(uid) {
+			return out, errAt(e.Pos, "endpoint %d: no container with uid %q", e.ID, uid)
 		}
 		out.Peer, out.PeerUID, out.PeerEndpoint = firewall.PeerContainer, uid, uint32(n)
 	case "remote":
@@ -231,8 +236,15 @@ func (sc *Scenario) checkCommand(a Action) error {
 				return errAt(a.Pos, "%q: no device %q (devices: %s)", a.Line, v, strings.Join(sc.DeviceIDs(), ", "))
 			}
 		case "CONTAINER":
-			if _, ok := sc.container(v); !ok {
-				return errAt(a.Pos, "%q: no container %q in this scenario", a.Line, v)
+			switch help.Name {
+			case "update", "load", "grant", "revoke":
+				if _, ok := sc.container(v); !ok {
+					return errAt(a.Pos, "%q: no container definition %q in this scenario", a.Line, v)
+				}
+			default:
+				if !sc.hasUID(v) {
+					return errAt(a.Pos, "%q: no container with uid %q in this scenario", a.Line, v)
+				}
 			}
 		case "ATTACK":
 			if _, err := lab.ParseAttack(v); err != nil {
@@ -261,10 +273,8 @@ func (sc *Scenario) checkExpect(e Expect) error {
 	if _, ok := sc.device(e.Device); !ok {
 		return errAt(e.Pos, "expectation on device %q, which the scenario does not define (devices: %s)", e.Device, strings.Join(sc.DeviceIDs(), ", "))
 	}
-	if e.Container != "" {
-		if _, ok := sc.container(e.Container); !ok {
-			return errAt(e.Pos, "expectation on container %q, which the scenario does not define", e.Container)
-		}
+	if e.Container != "" && !sc.hasUID(e.Container) {
+		return errAt(e.Pos, "expectation on container %q, which no container of the scenario has as uid", e.Container)
 	}
 	if e.State != "" {
 		if _, ok := device.ParseState(e.State); !ok {

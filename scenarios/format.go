@@ -69,7 +69,8 @@ type Peer struct {
 // Container is a tenant's container.
 type Container struct {
 	Pos
-	Name      string
+	Name      string // the definition: update and load name it
+	UID       string // the container's uid on devices (default Name); versions share it
 	Tenant    string
 	Source    string // .asm, .s, .c (with its .o beside), .o, .rbf or .bin
 	Data      string

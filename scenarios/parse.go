@@ -347,7 +347,7 @@ func (r *reader) containers(sc *Scenario, n *yaml.Node) error {
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		f, err := r.fields(v, "container "+k.Value, "tenant", "source", "data", "grants", "endpoints", "limits")
+		f, err := r.fields(v, "container "+k.Value, "uid", "tenant", "source", "data", "grants", "endpoints", "limits")
 		if err != nil {
 			return err
 		}
@@ -362,6 +362,12 @@ func (r *reader) containers(sc *Scenario, n *yaml.Node) error {
 		}
 		if c.Tenant, err = r.word(f["tenant"], "tenant"); err != nil {
 			return err
+		}
+		c.UID = c.Name
+		if nu := f["uid"]; nu != nil {
+			if c.UID, err = r.word(nu, "uid"); err != nil {
+				return err
+			}
 		}
 		if c.Source, err = r.str(f["source"], "source"); err != nil {
 			return err
