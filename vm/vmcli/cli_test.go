@@ -35,6 +35,11 @@ func TestRun(t *testing.T) {
 		{[]string{"run"}, 2, "", "usage: tinylab vm run FILE", ""},
 		{[]string{"run", "testdata/hello.asm", "--mem", "zz"}, 2, "", "--mem:", ""},
 		{[]string{"run", "testdata/hello.asm", "--entry", "nope"}, 2, "", `no function or instruction "nope"`, ""},
+		{[]string{"run", "../elfobj/testdata/prog.o", "--entry", "start"}, 2, "", "helper 66 (0x42) is not provided by the host", ""},
+		{[]string{"run", "testdata/labels.asm", "--entry", "second", "--json"}, 0, `{"r0":"0x2","error":null,"instructions":2,"branches":0}`, "", ""},
+		{[]string{"run", "testdata/labels.asm", "--entry", "2"}, 0, "r0 = 0x2 (2)", "", ""},
+		{[]string{"run", "testdata/labels.asm", "--entry", "9"}, 2, "", "no function or instruction \"9\" (functions: first@0, second@2)", ""},
+		{[]string{"run", "testdata/labels.asm", "--now", "1234"}, 0, "r0 = 0x4d2 (1234)", "", ""},
 		{[]string{"frob"}, 2, "", `unknown command "frob"`, ""},
 		{[]string{}, 2, "", "usage", ""},
 	}
