@@ -119,9 +119,7 @@ func (d *Device) PowerCut(reason string) error {
 
 func (d *Device) powerOff(reason string) {
 	d.chargeIdle()
-	if d.update != nil {
-		d.update.task.Cancel()
-	}
+	d.abortUpdate()
 	for i, c := range d.slots {
 		if c != nil {
 			c.stopTimers()

@@ -109,6 +109,12 @@ func (c *Container) fail(reason string) {
 	c.stopTimers()
 	c.d.fw.CloseAll(c.UID)
 	c.faults++
+	// A failed container is not started again at boot; the restart
+	// policy, or someone, decides.
+	if c.autostart {
+		c.autostart = false
+		c.d.persist(c)
+	}
 	c.transition(Failed, reason)
 	p := c.d.cfg.Restart
 	if !p.OnFailure || (p.MaxRestarts > 0 && c.restarts >= p.MaxRestarts) {

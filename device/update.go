@@ -72,7 +72,8 @@ type SuitStatus struct {
 }
 
 type updateRun struct {
-	task Task
+	task    Task
+	aborted bool // power was cut: the run is over; what it still reports is dropped
 }
 
 // SuitStatus is the current update status.
@@ -141,25 +142,46 @@ func (d *Device) startUpdate(uri string, envelope []byte) error {
 	d.suitStatus = SuitStatus{State: "fetching", URI: uri, Last: d.suitStatus.Last, Updates: d.suitStatus.Updates}
 	run := &updateRun{}
 	d.update = run
-	run.task = d.env.Go(func(t Task) { d.runUpdate(t, uri, envelope) })
+	run.task = d.env.Go(func(t Task) { d.runUpdate(run, t, uri, envelope) })
 	return nil
+}
+
+// abortUpdate ends the update in flight at a power cut: its result is
+// reported now, and the task, which wakes up later to see its context
+// cancelled, reports nothing more.
+func (d *Device) abortUpdate() {
+	run := d.update
+	if run == nil {
+		return
+	}
+	run.aborted = true
+	run.task.Cancel()
+	d.update = nil
+	d.suitStatus.State = "idle"
+	d.suitStatus.Last = SuitResult{Code: int(suit.CodeStorage), Result: suit.CodeStorage.String(), Message: "interrupted by a power cut; nothing installed"}
+	d.suitStatus.Updates++
+	d.emit(d.suitStatus.Last)
 }
 
 // runUpdate is the update task: fetch the manifest if needed, then the SUIT
 // procedure with the device's storage, fetcher and sequence numbers.
-func (d *Device) runUpdate(t Task, uri string, envelope []byte) {
-	defer func() { d.update = nil }()
+func (d *Device) runUpdate(run *updateRun, t Task, uri string, envelope []byte) {
+	defer func() {
+		if d.update == run {
+			d.update = nil
+		}
+	}()
 	ctx := t.Context()
 	if envelope == nil {
-		d.suitStep(SuitStep{Step: "manifest", Status: "started", Message: fmt.Sprintf("suit_coap: downloading %q", uri)})
+		d.suitStep(run, SuitStep{Step: "manifest", Status: "started", Message: fmt.Sprintf("suit_coap: downloading %q", uri)})
 		var buf bytes.Buffer
 		err := d.fetch(t, uri, &limitWriter{w: &buf, n: maxManifest}, nil)
 		if err != nil {
-			d.finishUpdate(0, fmt.Errorf("manifest download: %w", err))
+			d.finishUpdate(run, 0, fmt.Errorf("manifest download: %w", err))
 			return
 		}
 		envelope = buf.Bytes()
-		d.suitStep(SuitStep{Step: "manifest", Status: "passed", Message: fmt.Sprintf("suit_coap: got manifest with size %d", len(envelope))})
+		d.suitStep(run, SuitStep{Step: "manifest", Status: "passed", Message: fmt.Sprintf("suit_coap: got manifest with size %d", len(envelope))})
 	}
 	ns, seq := namespaceOf(envelope)
 	d.suitStatus.Namespace = ns
@@ -172,26 +194,25 @@ func (d *Device) runUpdate(t Task, uri string, envelope []byte) {
 		Fetcher:  &devFetcher{d: d, t: t},
 		Seq:      &seqStore{d: d, ns: ns},
 		Policy:   containerPolicy,
-		OnEvent:  d.onSuitEvent,
+		OnEvent:  func(e suit.Event) { d.onSuitEvent(run, e) },
 	}
 	rep, err := suit.Process(ctx, cfg, envelope)
 	if err == nil {
 		seq = rep.Sequence
 	}
-	d.finishUpdate(seq, err)
+	d.finishUpdate(run, seq, err)
 }
 
-func (d *Device) finishUpdate(seq uint64, err error) {
+func (d *Device) finishUpdate(run *updateRun, seq uint64, err error) {
+	if run.aborted {
+		return
+	}
 	res := SuitResult{Code: 0, Result: suit.CodeOK.String(), Seq: seq}
 	if err != nil {
 		res.Code, res.Result, res.Message = int(suit.CodeInvalidManifest), suit.CodeInvalidManifest.String(), err.Error()
 		var se *suit.Error
 		if errors.As(err, &se) {
-			res.Code, res.Result = int(se.Code), se.Code.String()
-			res.Message = se.Error()
-		}
-		if errors.Is(err, context.Canceled) {
-			res.Message = "interrupted by a power cut: " + res.Message
+			res.Code, res.Result, res.Message = int(se.Code), se.Code.String(), se.Msg
 		}
 	}
 	d.suitStatus.State = "idle"
@@ -200,14 +221,20 @@ func (d *Device) finishUpdate(seq uint64, err error) {
 	d.emit(res)
 }
 
-func (d *Device) suitStep(s SuitStep) {
+func (d *Device) suitStep(run *updateRun, s SuitStep) {
+	if run.aborted {
+		return
+	}
 	d.suitStatus.Steps = append(d.suitStatus.Steps, s)
 	d.suitStatus.LastStep = s.Step
 	d.emit(s)
 }
 
 // onSuitEvent turns the procedure's events into device events.
-func (d *Device) onSuitEvent(e suit.Event) {
+func (d *Device) onSuitEvent(run *updateRun, e suit.Event) {
+	if run.aborted {
+		return
+	}
 	switch e.Step {
 	case suit.StepFetch:
 		d.suitStatus.State = "fetching"
@@ -221,7 +248,7 @@ func (d *Device) onSuitEvent(e suit.Event) {
 		d.emit(SuitProgress{URI: e.Component, Done: e.Done, Total: e.Total})
 		return
 	}
-	d.suitStep(SuitStep{Step: e.Step.String(), Status: e.Status.String(), Message: e.Message, Component: e.Component, Code: int(e.Code)})
+	d.suitStep(run, SuitStep{Step: e.Step.String(), Status: e.Status.String(), Message: e.Message, Component: e.Component, Code: int(e.Code)})
 }
 
 // namespaceOf picks the sequence-number namespace of an envelope: each

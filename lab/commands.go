@@ -2,6 +2,7 @@ package lab
 
 import (
 	"context"
+	"slices"
 	"errors"
 	"fmt"
 	"strings"
@@ -147,12 +148,18 @@ func (l *Lab) Update(id, name string, o UpdateOptions) (*Release, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.Seq == 0 {
-		o.Seq = l.nextSeq(def.UID)
-	}
 	board := n.Spec.Board
 	if board == "" {
 		board = device.DefaultBoard
+	}
+	if o.Seq == 0 {
+		// The same definition goes to another device as the same release;
+		// a new definition (a new version) takes the next sequence number.
+		if rel := l.latest(def.Name, board); rel != nil && o.Attack == NoAttack {
+			o.Seq = rel.Seq
+		} else {
+			o.Seq = l.nextSeq(def.UID)
+		}
 	}
 	// A clean release of this uid and sequence number already published is
 	// sent again as it was: a replay.
@@ -224,6 +231,8 @@ func (l *Lab) Grant(id, name string, call firewall.Call, revoke bool) (*Release,
 	l.mu.Lock()
 	def, ok := l.defs[name]
 	if ok {
+		// re-issued tokens make a new version: the published ones are stale
+		l.releases = slices.DeleteFunc(l.releases, func(r *Release) bool { return r.Def == name })
 		if revoke {
 			def.Grants &^= firewall.MaskOf(call)
 		} else {
@@ -240,5 +249,5 @@ func (l *Lab) Grant(id, name string, call firewall.Call, revoke bool) (*Release,
 		verb = "revokes"
 	}
 	l.Note(fmt.Sprintf("the owner %s %s to %s", verb, call, name))
-	return l.Update(id, name, UpdateOptions{})
+	return l.Update(id, name, UpdateOptions{Seq: l.nextSeq(def.UID)})
 }

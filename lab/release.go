@@ -297,13 +297,27 @@ func (l *Lab) release(uid, board string, seq uint64) *Release {
 	return nil
 }
 
-// nextSeq is one above the highest sequence number published for a uid.
+// latest is the newest clean release of a definition for a board.
+func (l *Lab) latest(def, board string) *Release {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var last *Release
+	for _, r := range l.releases {
+		if r.Def == def && r.Board == board && r.Attack == NoAttack && (last == nil || r.Seq > last.Seq) {
+			last = r
+		}
+	}
+	return last
+}
+
+// nextSeq is one above the highest sequence number of a uid's clean
+// releases: an attack's forged release takes no number from the tenant.
 func (l *Lab) nextSeq(uid string) uint64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var top uint64
 	for _, r := range l.releases {
-		if r.Container == uid {
+		if r.Container == uid && r.Attack == NoAttack {
 			top = max(top, r.Seq)
 		}
 	}

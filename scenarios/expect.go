@@ -20,14 +20,14 @@ func (r *Runner) check(e Expect) Check {
 	ok, got := false, ""
 	switch e.Kind {
 	case "state":
-		st := device.Empty
+		st, seq := device.Empty, uint64(0)
 		if ct, found := d.Container(e.Container); found {
-			st = ct.State
-			got = fmt.Sprintf("it is %s (%s)", st, ct.Last.Reason)
+			st, seq = ct.State, ct.Info().Seq
+			got = fmt.Sprintf("it is %s at seq %d (%s)", st, seq, ct.Last.Reason)
 		} else {
 			got = "it is not installed"
 		}
-		ok = st.String() == e.State
+		ok = st.String() == e.State && (e.Seq == nil || seq == *e.Seq)
 	case "containers":
 		cs := d.Containers()
 		ok = len(cs) == e.Count
@@ -93,7 +93,7 @@ func (r *Runner) checkEvents(e Expect) (bool, string) {
 	kinds := map[string]device.Kind{
 		"denied": device.KindDenied, "log": device.KindLog, "heartbeats": device.KindHeartbeat,
 		"budget": device.KindBudget, "fault": device.KindFault, "missed": device.KindMissedHeartbeat,
-		"actuator": device.KindActuator,
+		"actuator": device.KindActuator, "suit": device.KindSuitStep,
 	}
 	evs := r.since(e.Device, kinds[e.Kind])
 	match := 0
@@ -156,6 +156,9 @@ func (e Expect) describe() string {
 	switch e.Kind {
 	case "state":
 		s = target + " is " + e.State
+		if e.Seq != nil {
+			s += fmt.Sprintf(" at seq %d", *e.Seq)
+		}
 	case "containers":
 		s = fmt.Sprintf("%s holds %d container(s)", target, e.Count)
 	case "battery":

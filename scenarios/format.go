@@ -128,6 +128,7 @@ type Expect struct {
 	Device    string
 	Container string // uid on Device
 	State     string
+	Seq       *uint64 // with state: the SUIT sequence number that installed it
 	Count     int
 	Call      string
 	Reason    string

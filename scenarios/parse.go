@@ -623,9 +623,16 @@ func (r *reader) expect(n *yaml.Node) (Expect, error) {
 	switch {
 	case keys["state"]:
 		e.Kind = "state"
-		f, err := r.fields(n, "a state expectation", "container", "state")
+		f, err := r.fields(n, "a state expectation", "container", "state", "seq")
 		if err != nil {
 			return e, err
+		}
+		if ns := f["seq"]; ns != nil {
+			v, err := r.uint(ns, "seq", math.MaxUint64)
+			if err != nil {
+				return e, err
+			}
+			e.Seq = &v
 		}
 		if err := r.target(&e, f["container"], n); err != nil {
 			return e, err
@@ -727,7 +734,7 @@ func (r *reader) expect(n *yaml.Node) (Expect, error) {
 }
 
 // expectKinds are the expectations written as {kind: {...}}.
-var expectKinds = []string{"denied", "update", "battery", "log", "heartbeats", "budget", "fault", "missed", "actuator", "powered", "running"}
+var expectKinds = []string{"denied", "update", "suit", "battery", "log", "heartbeats", "budget", "fault", "missed", "actuator", "powered"}
 
 // target reads DEVICE/UID into an expectation.
 func (r *reader) target(e *Expect, n, parent *yaml.Node) error {
