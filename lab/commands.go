@@ -2,9 +2,9 @@ package lab
 
 import (
 	"context"
-	"slices"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
