@@ -82,7 +82,12 @@ func fusePair(a, b *slot, pc int) (slot, bool) {
 		}
 		return slot{op: op, dst: a.dst, imm: a.imm | b.imm<<32}, true
 	case a.op == opMov64X && b.op == opAdd64X && b.dst == a.dst:
-		return slot{op: opMovAdd64X, dst: a.dst, src: a.src, aux: b.src}, true
+		// After the mov, reading %rD means reading %rS.
+		add := b.src
+		if add == a.dst {
+			add = a.src
+		}
+		return slot{op: opMovAdd64X, dst: a.dst, src: a.src, aux: add}, true
 	case a.op == opLddw && lddwLdx[b.op] != 0 && b.src == a.dst:
 		return slot{op: lddwLdx[b.op], dst: b.dst, aux: a.dst, off: b.off, imm: a.imm}, true
 	case a.op == opLddw && lddwStx[b.op] != 0 && b.dst == a.dst:

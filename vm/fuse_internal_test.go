@@ -42,6 +42,7 @@ func TestFuse(t *testing.T) {
 		{"compare chain, two registers", []Instruction{{Op: 0x15, Dst: 1, Imm: 32, Off: 2}, {Op: 0x25, Dst: 2, Imm: 9, Off: 1}, exit, exit}, nil, nil},
 		{"zero extension", []Instruction{{Op: 0x67, Dst: 2, Imm: 32}, {Op: 0x77, Dst: 2, Imm: 32}, exit}, nil, []uint8{opLshRsh64K}},
 		{"mov then add", []Instruction{{Op: 0xbf, Dst: 2, Src: 6}, {Op: 0x0f, Dst: 2, Src: 7}, exit}, nil, []uint8{opMovAdd64X}},
+		{"mov then add itself", []Instruction{{Op: 0xbf, Dst: 0, Src: 10}, {Op: 0x0f, Dst: 0, Src: 0}, exit}, nil, []uint8{opMovAdd64X}},
 		{"global load", []Instruction{{Op: OpLDDWD, Dst: 1, Imm: 8}, {}, {Op: 0x61, Dst: 0, Src: 1}, exit}, nil, []uint8{opLddwLdxW}},
 		{"global store", []Instruction{{Op: OpLDDWR, Dst: 1}, {}, {Op: 0x63, Dst: 1, Src: 6, Off: 4}, exit}, nil, []uint8{opLddwStxW}},
 		{"global load, target", []Instruction{{Op: OpLDDWD, Dst: 1}, {}, {Op: 0x61, Dst: 0, Src: 1}, {Op: OpJA, Off: -2}}, nil, nil},

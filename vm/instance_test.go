@@ -301,3 +301,34 @@ loop:
 		t.Fatalf("instruction budget: %v, %+v", err, res.Stats)
 	}
 }
+
+// TestFusedAliasing runs pairs whose second instruction reads the register
+// the first one wrote, each fused into one superinstruction.
+func TestFusedAliasing(t *testing.T) {
+	cases := []struct {
+		src  string
+		want uint64
+	}{
+		{"mov %r1, 5\nmov %r0, %r1\nadd %r0, %r0\nexit", 10},
+		{"mov %r1, 5\nmov %r0, %r1\nadd %r0, %r1\nexit", 10},
+		{"mov %r0, 3\nmov %r1, %r0\nlsh %r1, 4\nadd %r0, %r1\nexit", 51},
+		{"mov %r0, 1\nadd %r0, 1\njeq %r0, %r0, +1\nmov %r0, 9\nexit", 2},
+		{"stdw [%r10-8], 7\nmov %r1, %r10\nldxdw %r1, [%r1-8]\nadd %r1, 1\nmov %r0, %r1\nexit", 8},
+		{"stdw [%r10-8], 7\nmov %r1, -8\nmov %r0, %r10\nadd %r1, %r0\nldxdw %r0, [%r1]\nexit", 7},
+		{"lddwd %r1, 0\nstxdw [%r1], %r1\nldxdw %r0, [%r1]\nexit", vm.DataBase},
+	}
+	for _, c := range cases {
+		img, err := asm.Assemble(c.src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img.Data = make([]byte, 8)
+		p, err := vm.Verify(img, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res, err := vm.NewInstance(p, vm.Config{}).Run(0, nil); err != nil || res.R0 != c.want {
+			t.Errorf("%q: r0 = %d, %v; want %d", c.src, res.R0, err, c.want)
+		}
+	}
+}
