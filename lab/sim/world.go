@@ -37,6 +37,12 @@ const (
 // rebases instead of running a burst of overdue timers.
 const maxLag = 250 * time.Millisecond
 
+// maxHold is how long a paced world holds virtual time for real I/O in
+// flight, as a fast world always does: long enough for any loopback
+// exchange, short enough that a peer that never answers cannot freeze a
+// live demo. Held wall time is not counted as virtual time.
+const maxHold = 250 * time.Millisecond
+
 // ErrStopped is returned by the run loop and by Task.Sleep after Stop.
 var ErrStopped = errors.New("world stopped")
 
@@ -68,6 +74,9 @@ type World struct {
 	// holds the world pauses right there and onBreak is called (world held).
 	brk     func() bool
 	onBreak func()
+
+	holdStart time.Time // when a paced world began holding for I/O in flight
+	holding   bool
 }
 
 // Option configures a World.
@@ -368,6 +377,9 @@ func (w *World) Run(ctx context.Context) error {
 			w.sleep(ctx, -1)
 			continue
 		}
+		if w.holdForIO(ctx) {
+			continue
+		}
 		v := w.pacedNow()
 		if len(w.queue) > 0 && w.queue[0].at <= v {
 			if v-w.queue[0].at > time.Duration(float64(maxLag)*w.speed) {
@@ -387,6 +399,34 @@ func (w *World) Run(ctx context.Context) error {
 		}
 		w.sleep(ctx, wait)
 	}
+}
+
+// holdForIO keeps a paced clock where it is while real I/O is in flight and
+// nothing else is due now, for up to maxHold of wall time; when the I/O ends
+// (or the hold gives up) the clock resumes from where it was held. It
+// reports whether it slept, so the run loop looks again.
+func (w *World) holdForIO(ctx context.Context) bool {
+	waiting := w.inflight > 0 && (len(w.queue) == 0 || w.queue[0].at > w.now)
+	if !waiting {
+		if !w.holdStart.IsZero() {
+			w.holdStart, w.holding = time.Time{}, false
+			w.rebase()
+		}
+		return false
+	}
+	if w.holdStart.IsZero() {
+		w.holdStart, w.holding = w.wall(), true
+	}
+	if !w.holding {
+		return false
+	}
+	if held := w.wall().Sub(w.holdStart); held < maxHold {
+		w.sleep(ctx, maxHold-held)
+		return true
+	}
+	w.holding = false
+	w.rebase()
+	return false
 }
 
 // sleep releases the world for up to d of wall time (forever if d < 0), or

@@ -1,0 +1,138 @@
+package scenarios
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"tinylab/lab/sim"
+	"tinylab/scenarios/internal/cbuild"
+)
+
+// TestCommittedObjectsMatchTheirSources rebuilds every C container with the
+// clang that built the committed objects and compares the bytes.
+func TestCommittedObjectsMatchTheirSources(t *testing.T) {
+	clang, err := cbuild.Clang()
+	if err != nil {
+		t.Skip("clang is not installed: cannot check the committed C objects (CI installs it)")
+	}
+	dir := filepath.Join("builtin", "containers")
+	want, err := os.ReadFile(filepath.Join(dir, cbuild.VersionFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	have, err := cbuild.Version(clang)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(string(want)) != have {
+		t.Skipf("the objects were built by %q, this machine has %q: run go generate ./scenarios/... to rebuild them", strings.TrimSpace(string(want)), have)
+	}
+	srcs, err := cbuild.Sources(dir)
+	if err != nil || len(srcs) == 0 {
+		t.Fatalf("no C sources in %s (%v)", dir, err)
+	}
+	for _, src := range srcs {
+		out := filepath.Join(t.TempDir(), filepath.Base(cbuild.Object(src)))
+		if err := cbuild.Compile(clang, src, out); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := os.ReadFile(out)
+		committed, err := os.ReadFile(cbuild.Object(src))
+		if err != nil {
+			t.Fatalf("%s has no committed object: %v", src, err)
+		}
+		if !bytes.Equal(got, committed) {
+			t.Errorf("%s does not match its source: run go generate ./scenarios/...", cbuild.Object(src))
+		}
+	}
+}
+
+// TestEveryBuiltinHolds plays each built-in headless: every expectation of
+// every step holds.
+func TestEveryBuiltinHolds(t *testing.T) {
+	all, err := Builtins()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, sc := range all {
+		names[sc.Name] = true
+		t.Run(sc.Name, func(t *testing.T) {
+			if sc.Name == "fleet" && testing.Short() {
+				t.Skip("the fleet is long for -short")
+			}
+			r, err := NewRunner(sc, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			if err := r.Play(ctx, nil); err != nil {
+				t.Fatal(err)
+			}
+			if len(r.Results()) != len(sc.Steps) {
+				t.Fatalf("%d of %d steps played", len(r.Results()), len(sc.Steps))
+			}
+		})
+	}
+	for _, want := range []string{"hello", "mycoach", "smartdronebox", "update-attacks", "firewall-tour", "fleet"} {
+		if !names[want] {
+			t.Errorf("built-in %s is missing", want)
+		}
+	}
+}
+
+// TestBuiltinTranscriptsRepeat: two runs of each built-in with the same seed
+// give byte-identical transcripts.
+func TestBuiltinTranscriptsRepeat(t *testing.T) {
+	for _, name := range []string{"mycoach", "smartdronebox", "update-attacks", "firewall-tour", "hello"} {
+		t.Run(name, func(t *testing.T) {
+			a, b := transcript(t, name, sim.Fast), transcript(t, name, sim.Fast)
+			if !bytes.Equal(a, b) {
+				t.Fatal(firstDiff(a, b))
+			}
+		})
+	}
+}
+
+// TestBuiltinsPacedAsFast: stepping a built-in live gives the same
+// transcript as playing it headless. The virtual times agree too as long as
+// every real exchange ends within the paced clock's hold; only the sequence
+// is promised, so the comparison leaves the times out.
+func TestBuiltinsPacedAsFast(t *testing.T) {
+	if testing.Short() {
+		t.Skip("paced runs take wall time")
+	}
+	for _, name := range []string{"mycoach", "update-attacks"} {
+		t.Run(name, func(t *testing.T) {
+			fast, paced := untimed(transcript(t, name, sim.Fast)), untimed(transcript(t, name, sim.Paced))
+			if !bytes.Equal(fast, paced) {
+				t.Fatal(firstDiff(fast, paced))
+			}
+		})
+	}
+}
+
+// untimed drops the virtual time from every record of a transcript.
+func untimed(b []byte) []byte {
+	return regexp.MustCompile(`"t_ms":[0-9.e+-]+,`).ReplaceAll(b, nil)
+}
+
+func firstDiff(a, b []byte) string {
+	la, lb := strings.Split(string(a), "\n"), strings.Split(string(b), "\n")
+	for i := range min(len(la), len(lb)) {
+		if la[i] != lb[i] {
+			return fmt.Sprintf("line %d differs:\n%s\n%s", i+1, la[i], lb[i])
+		}
+	}
+	return fmt.Sprintf("lengths differ: %d and %d lines", len(la), len(lb))
+}
+
