@@ -135,4 +135,3 @@ func firstDiff(a, b []byte) string {
 	}
 	return fmt.Sprintf("lengths differ: %d and %d lines", len(la), len(lb))
 }
-
