@@ -106,10 +106,10 @@ func (sc *Scenario) check() error {
 	}
 	for _, c := range sc.Containers {
 		if c.Tenant == sc.Owner || !parties[c.Tenant] {
-			return errAt(c.Pos, "container %s: tenant %q is not one of the tenants (%s) or the maintainer", c.Name, c.Tenant, strings.Join(sc.Tenants, ", "))
+			return errAt(c.at("tenant"), "container %s: tenant %q is not one of the tenants (%s) or the maintainer", c.Name, c.Tenant, strings.Join(sc.Tenants, ", "))
 		}
 		if _, err := firewall.ParseGrants(c.Grants); err != nil {
-			return errAt(c.Pos, "container %s: %v", c.Name, err)
+			return errAt(c.at("grants"), "container %s: %v", c.Name, err)
 		}
 		for _, e := range c.Endpoints {
 			if _, err := sc.endpoint(e); err != nil {

@@ -77,6 +77,17 @@ type Container struct {
 	Grants    []string
 	Endpoints []Endpoint
 	Limits    Limits
+
+	fields map[string]Pos // where each field was written
+}
+
+// at is where a field of the container was written (the container itself
+// when the field was not).
+func (c *Container) at(field string) Pos {
+	if p, ok := c.fields[field]; ok {
+		return p
+	}
+	return c.Pos
 }
 
 // Endpoint is one of a container's endpoints.

@@ -351,7 +351,10 @@ func (r *reader) containers(sc *Scenario, n *yaml.Node) error {
 		if err != nil {
 			return err
 		}
-		c := Container{Pos: r.at(k), Name: k.Value}
+		c := Container{Pos: r.at(k), Name: k.Value, fields: map[string]Pos{}}
+		for fk, fv := range f {
+			c.fields[fk] = r.at(fv)
+		}
 		if strings.ContainsAny(c.Name, " ./\t") || c.Name == "" {
 			return r.errf(k, "container name %q: one word, no dots or slashes", c.Name)
 		}

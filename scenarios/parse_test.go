@@ -1,0 +1,134 @@
+package scenarios
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+// base is a small valid scenario the error cases edit.
+const base = `name: t
+title: T
+owner: o
+tenants: [a]
+devices:
+  - id: d1
+    board: nrf52dk
+    sensors:
+      hr: {class: heart-rate, id: 10}
+containers:
+  c:
+    tenant: a
+    source: c.asm
+    grants: [heartbeat]
+    endpoints:
+      - {id: 1, peer: "local:hr", dir: in}
+steps:
+  - say: hello
+    do: [load d1 c, start d1 c]
+    wait: 2s
+    expect:
+      - {container: d1/c, state: RUNNING}
+`
+
+var testFS = fstest.MapFS{"c.asm": {Data: []byte("loop:\n  call 0x71\n  mov %r0, 0\n  exit\n")}}
+
+func parse(src string) (*Scenario, error) { return Parse("t.yaml", []byte(src), testFS, ".") }
+
+func TestParseBase(t *testing.T) {
+	sc, err := parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sc.Steps) != 1 || sc.Steps[0].Title != "step 1" || sc.Steps[0].Do[1].Line != "start d1 c" {
+		t.Fatalf("parsed %+v", sc.Steps)
+	}
+}
+
+func TestParseErrorsNameTheLine(t *testing.T) {
+	for _, tc := range []struct {
+		name, from, to string
+		line           int
+		want           string
+	}{
+		{"unknown key", "    board: nrf52dk", "    bord: nrf52dk", 7, `unknown key "bord" in a device`},
+		{"unknown board", "board: nrf52dk", "board: nrf99", 6, `unknown board "nrf99"`},
+		{"sensor class", "class: heart-rate", "class: heartbeat", 9, `unknown peer class "heartbeat"`},
+		{"actuator under sensors", "class: heart-rate", "class: display", 9, "list it under actuators"},
+		{"tenant", "    tenant: a", "    tenant: z", 12, `tenant "z" is not one of the tenants`},
+		{"grant", "grants: [heartbeat]", "grants: [heartbeet]", 14, "heartbeet"},
+		{"endpoint peer", `peer: "local:hr"`, `peer: "local:spo2"`, 16, `no device has a peer named "spo2"`},
+		{"endpoint dir", "dir: in}", "dir: sideways}", 16, "sideways"},
+		{"command", "do: [load d1 c, start d1 c]", "do: [load d1 c, begin d1 c]", 19, `unknown command "begin"`},
+		{"device in command", "start d1 c]", "start d9 c]", 19, `no device "d9"`},
+		{"container in command", "start d1 c]", "start d1 x]", 19, `no container with uid "x"`},
+		{"duration", "wait: 2s", "wait: two seconds", 20, "must be a duration"},
+		{"state", "state: RUNNING", "state: RUNING", 22, `state "RUNING"`},
+		{"target", "container: d1/c,", "container: c,", 22, "must be DEVICE/UID"},
+		{"expectation kind", "{container: d1/c, state: RUNNING}", "{teleported: {device: d1}}", 22, `unknown expectation "teleported"`},
+		{"no narration", "  - say: hello", "  - title: x", 18, "needs narration"},
+		{"yaml", "    grants: [heartbeat]", "    grants: [heartbeat", 13, "not valid YAML"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if !strings.Contains(base, tc.from) {
+				t.Fatalf("case does not apply: %q not in the base", tc.from)
+			}
+			_, err := parse(strings.Replace(base, tc.from, tc.to, 1))
+			var pe *Error
+			if !errors.As(err, &pe) {
+				t.Fatalf("error %v is not a positioned *Error", err)
+			}
+			if pe.Line != tc.line || !strings.Contains(pe.Msg, tc.want) {
+				t.Fatalf("got %v\nwant line %d with %q", err, tc.line, tc.want)
+			}
+		})
+	}
+}
+
+func TestLoadUnknown(t *testing.T) {
+	if _, err := Load("no-such-scenario"); !errors.Is(err, ErrNoScenario) {
+		t.Fatalf("unknown name: %v", err)
+	}
+}
+
+func TestStructuredActionsBecomeCommandLines(t *testing.T) {
+	src := strings.Replace(base, "do: [load d1 c, start d1 c]",
+		"do:\n      - {load: {device: d1, container: c}}\n      - {update: {device: d1, container: c, seq: 2, attack: wrong-key}}\n      - {drop: {device: d1, loss: 30}}\n      - {tamper: {attack: unsigned}}", 1)
+	sc, err := parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, a := range sc.Steps[0].Do {
+		lines = append(lines, a.Line)
+	}
+	if got := strings.Join(lines, " | "); got != "load d1 c | update d1 c v2 wrong-key | drop d1 30% | tamper next unsigned" {
+		t.Fatalf("lines: %s", got)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(base))
+	for _, name := range []string{"mycoach", "smartdronebox", "firewall-tour"} {
+		b, err := builtinFS.ReadFile("builtin/" + name + ".yaml")
+		if err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte("name: x\ntitle: [\n"))
+	f.Add([]byte("&a [*a, *a]"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		sc, err := Parse("f.yaml", src, testFS, ".")
+		if err != nil {
+			var pe *Error
+			if !errors.As(err, &pe) {
+				t.Fatalf("error without a position: %v", err)
+			}
+			return
+		}
+		if sc.Name == "" || len(sc.Steps) == 0 {
+			t.Fatal("parsed a scenario without name or steps")
+		}
+	})
+}
