@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// TestMain lets the test binary act as tinylab in the scripts.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"tinylab": func() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) },
+	})
+}
+
+// TestScripts runs the end-to-end scripts in testdata/script: the CLI as a
+// user types it, and libcoap's coap-client driving a device.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Setup: func(env *testscript.Env) error {
+			for _, name := range []string{"DEVPORT", "REPOPORT"} {
+				p, err := freeUDPPort()
+				if err != nil {
+					return err
+				}
+				env.Setenv(name, strconv.Itoa(p))
+			}
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"coapwait": coapWait,
+		},
+	})
+}
+
+// freeUDPPort asks the system for a free loopback UDP port.
+func freeUDPPort() (int, error) {
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port, nil
+}
+
+// coapWait polls a CoAP resource with libcoap's coap-client until its
+// answer contains the text, for at most 15 seconds:
+//
+//	coapwait [-A FORMAT] URI TEXT
+func coapWait(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("coapwait does not support !")
+	}
+	var accept []string
+	if len(args) > 2 && args[0] == "-A" {
+		accept, args = []string{"-A", args[1]}, args[2:]
+	}
+	if len(args) != 2 {
+		ts.Fatalf("usage: coapwait [-A FORMAT] URI TEXT")
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	var last string
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		out, _ := exec.CommandContext(ctx, "coap-client-notls", append(append([]string{"-m", "get", "-B", "2"}, accept...), args[0])...).CombinedOutput()
+		cancel()
+		last = string(out)
+		if strings.Contains(last, args[1]) {
+			fmt.Fprintf(ts.Stdout(), "%s", out)
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	ts.Fatalf("%s never answered %q; last answer:\n%s", args[0], args[1], last)
+}
