@@ -433,8 +433,9 @@ func (i Instruction) String() string {
 }
 
 // Format renders i in the corpus dialect. For a wide load, hi is the
-// second slot's immediate. label, when non-nil, names the absolute target of
-// a jump or local call at pc (it may return "" to fall back to +N).
+// second slot's immediate (-1 to show only the low 32 bits). label, when
+// non-nil, names the target of a jump or local call given its pc-relative
+// offset (it may return "" to fall back to +N).
 func (i Instruction) Format(hi int64, label func(target int) string) string {
 	name := mnemonic(i)
 	op := i.Op
