@@ -14,6 +14,7 @@ import (
 	"tinylab/lab/labcli"
 	"tinylab/scenarios/scencli"
 	"tinylab/suit/suitcli"
+	"tinylab/ui/uicli"
 	"tinylab/vm/vmcli"
 )
 
@@ -35,6 +36,7 @@ var commands = []command{
 	{"scenarios", "list the built-in scenarios", scencli.List},
 	{"run", "play a scenario headless; exit 1 if an expectation fails", scencli.Run},
 	{"replay", "play back a recorded run", scencli.Replay(nil)},
+	{"ui", "open a scenario in the terminal UI (what tinylab alone does)", uicli.Main},
 }
 
 func main() {
@@ -43,8 +45,7 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		usage(stdout)
-		return 0
+		return uicli.Main(nil, stdout, stderr)
 	}
 	switch args[0] {
 	case "help", "-h", "-help", "--help":

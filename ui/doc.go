@@ -1,0 +1,22 @@
+// Package ui is tinylab's terminal UI: a live, presentable dashboard of the
+// lab with the presenter's flow (step, pause, speed, back, reset), a command
+// line for manual testing, and replay of recorded runs.
+//
+// It is a Bubble Tea v2 program. One root model (model.go) owns the layout,
+// focus, overlays (help, console) and key and mouse routing; the panes in
+// ui/pane are plain renderers of a snapshot of the lab; ui/theme holds the
+// styles. What is shown comes from a source (source.go): a scenario runner
+// on a live lab whose world runs in its own goroutine (live.go), or a
+// recorded transcript folded back into the same snapshot types (replay.go).
+//
+// Lab events reach the UI coalesced: a frame command, at most one in flight,
+// drains the UI's bus reader and takes one snapshot (about 30 times a second,
+// 10 when nothing moves), off the UI loop; Update only applies it. Anything
+// that can take time — a lab command's CoAP exchange, a step's actions,
+// rebuilding the lab to go back a step — runs in a tea.Cmd and reports back
+// with a message. Update never blocks and never calls Program.Send.
+//
+// ui imports scenarios, lab and device (for snapshots, commands and events);
+// it reads the lab only through snapshots, the bus and the command line,
+// never through device internals. Nothing below ui imports it.
+package ui

@@ -1,0 +1,304 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"tinylab/lab"
+	"tinylab/lab/sim"
+	"tinylab/scenarios"
+	"tinylab/ui/pane"
+)
+
+// live is a scenario played on a live lab: the runner, the world's paced
+// loop in its own goroutine, and the UI's reader of the bus.
+type live struct {
+	sc   *scenarios.Scenario
+	opts scenarios.Options
+	ctl  chan func() // pause and speed changes, applied in order off the UI loop
+	done chan struct{}
+
+	mu     sync.Mutex
+	r      *scenarios.Runner
+	rd     *lab.Reader
+	stop   context.CancelFunc
+	gen    int // counts builds; a stale build is thrown away
+	busy   string
+	err    error
+	fresh  bool // the next frame starts a new log
+	speed  float64
+	closed bool
+}
+
+func newLive(sc *scenarios.Scenario, seed *uint64, speed float64) *live {
+	if speed <= 0 {
+		speed = 1
+	}
+	s := &live{
+		sc:    sc,
+		opts:  scenarios.Options{Mode: sim.Paced, Seed: seed},
+		ctl:   make(chan func(), 64),
+		done:  make(chan struct{}),
+		speed: min(max(speed, sim.MinSpeed), sim.MaxSpeed),
+	}
+	go func() {
+		for {
+			select {
+			case fn := <-s.ctl:
+				fn()
+			case <-s.done:
+				return
+			}
+		}
+	}()
+	return s
+}
+
+func (s *live) replay() bool { return false }
+
+// build makes a new lab at the start of step k+1 (0: the beginning) and
+// swaps it in for the old one, which is closed.
+func (s *live) build(k int, what string) tea.Cmd {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.gen++
+	gen := s.gen
+	s.busy = what
+	o := s.opts
+	o.Speed = s.speed
+	s.mu.Unlock()
+	return func() tea.Msg {
+		var rd *lab.Reader
+		// the reader is attached before any device boots, so the log starts
+		// with the boot and, after a rewind, holds the steps replayed
+		o.Setup = func(l *lab.Lab) { rd = l.Bus().Reader() }
+		r, err := scenarios.Rewind(context.Background(), s.sc, o, k)
+		s.mu.Lock()
+		if gen != s.gen || s.closed {
+			s.mu.Unlock()
+			if r != nil {
+				r.Close()
+			}
+			return nil
+		}
+		s.busy = ""
+		if err != nil {
+			s.err = err
+			s.mu.Unlock()
+			return noteMsg{text: "could not build the lab: " + err.Error(), bad: true}
+		}
+		oldR, oldRd, oldStop := s.r, s.rd, s.stop
+		ctx, cancel := context.WithCancel(context.Background())
+		s.r, s.rd, s.stop, s.err, s.fresh = r, rd, cancel, nil, true
+		s.mu.Unlock()
+		go func() { _ = r.Lab().World().Run(ctx) }()
+		if oldR != nil {
+			oldStop()
+			oldRd.Close()
+			oldR.Close()
+		}
+		if k == 0 {
+			return noteMsg{text: fmt.Sprintf("%s: %d device(s) ready · n plays step 1", s.sc.Name, len(r.Lab().Nodes()))}
+		}
+		return noteMsg{text: fmt.Sprintf("back at the start of step %d/%d · n plays it", k+1, len(s.sc.Steps))}
+	}
+}
+
+func (s *live) runner() *scenarios.Runner {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.r
+}
+
+func (s *live) frame(detail string) frame {
+	start := time.Now()
+	s.mu.Lock()
+	r, rd, busy, err, fresh := s.r, s.rd, s.busy, s.err, s.fresh
+	s.fresh = false
+	s.mu.Unlock()
+	f := frame{busy: busy, err: err, restart: fresh}
+	if r == nil {
+		f.story = storyOf(s.sc, nil)
+		f.snap.Speed, f.snap.Paused, f.snap.Mode = s.speed, true, sim.Paced
+		return f
+	}
+	f.events, f.dropped = rd.Read(0)
+	f.snap = r.Lab().Snapshot(detail)
+	f.story = storyOf(s.sc, r)
+	f.took = time.Since(start)
+	return f
+}
+
+// storyOf is the scenario as played so far.
+func storyOf(sc *scenarios.Scenario, r *scenarios.Runner) pane.Story {
+	st := pane.Story{Name: sc.Name, Title: sc.Title, Summary: sc.Summary, Current: -1}
+	st.Steps = make([]pane.StoryStep, len(sc.Steps))
+	for i, s := range sc.Steps {
+		st.Steps[i] = pane.StoryStep{Title: s.Title, Say: s.Say, Watch: s.Watch}
+	}
+	if r == nil {
+		return st
+	}
+	next, waiting := r.Next(), r.Waiting()
+	for i, res := range r.Results() {
+		if i >= len(st.Steps) {
+			break
+		}
+		step := &st.Steps[i]
+		step.State = pane.Held
+		if !res.OK() {
+			step.State = pane.Failed
+		}
+		if res.Err != nil {
+			step.Err = res.Err.Error()
+		}
+		for _, c := range res.Checks {
+			step.Checks = append(step.Checks, pane.StoryCheck{OK: c.OK, Want: c.Want, Got: c.Got})
+		}
+	}
+	if waiting && next > 0 && next <= len(st.Steps) {
+		st.Steps[next-1].State = pane.Playing
+	}
+	st.Current = min(next, len(st.Steps)) - 1
+	return st
+}
+
+func (s *live) next() tea.Cmd {
+	r := s.runner()
+	if r == nil {
+		return note("the lab is still being built", false)
+	}
+	return func() tea.Msg {
+		n := r.Next()
+		switch {
+		case r.Waiting():
+			return noteMsg{text: fmt.Sprintf("step %d is still playing · space pauses it · n again when it ends", n)}
+		case n >= len(s.sc.Steps):
+			return noteMsg{text: "the story is over · p goes back a step · r starts again"}
+		}
+		// steps start from a paused world, so they play as they would headless
+		r.Lab().World().SetPaused(true)
+		err := r.Begin()
+		switch {
+		case errors.Is(err, scenarios.ErrBusy):
+			return noteMsg{text: "a step is still playing"}
+		case errors.Is(err, scenarios.ErrFinished):
+			return noteMsg{text: "the story is over · p goes back a step · r starts again"}
+		case err != nil:
+			return noteMsg{text: err.Error(), bad: true}
+		}
+		return nil
+	}
+}
+
+func (s *live) back() tea.Cmd {
+	r := s.runner()
+	if r == nil {
+		return note("the lab is still being built", false)
+	}
+	k := r.Next() - 1
+	if k < 0 {
+		return note("already at the start", false)
+	}
+	return s.build(k, fmt.Sprintf("going back to step %d…", k+1))
+}
+
+func (s *live) reset() tea.Cmd { return s.build(0, "starting again…") }
+
+func (s *live) playPause() tea.Cmd {
+	r := s.runner()
+	if r == nil {
+		return nil
+	}
+	w := r.Lab().World()
+	s.queue(func() { w.SetPaused(!w.Paused()) })
+	return nil
+}
+
+func (s *live) faster(up bool) tea.Cmd {
+	s.mu.Lock()
+	s.speed = nextSpeed(s.speed, up)
+	v := s.speed
+	r := s.r
+	s.mu.Unlock()
+	if r != nil {
+		w := r.Lab().World()
+		s.queue(func() { w.SetSpeed(v) })
+	}
+	return note("speed "+pane.Speed(v), false)
+}
+
+// queue hands a control change to the control goroutine without blocking
+// the UI; a full queue (someone holding + down) drops the change.
+func (s *live) queue(fn func()) {
+	select {
+	case s.ctl <- fn:
+	default:
+	}
+}
+
+func (s *live) exec(line string) tea.Cmd {
+	r := s.runner()
+	if r == nil {
+		return note("the lab is still being built", true)
+	}
+	return func() tea.Msg {
+		out, err := r.Lab().Exec(line)
+		if err != nil {
+			return noteMsg{text: err.Error(), bad: true, console: []string{"✗ " + err.Error()}}
+		}
+		out = strings.TrimRight(out, "\n")
+		text := out
+		if i := strings.IndexByte(text, '\n'); i >= 0 {
+			text = text[:i] + " …"
+		}
+		if text == "" {
+			text = "done: " + line
+		}
+		var lines []string
+		if out != "" {
+			lines = strings.Split(out, "\n")
+		}
+		return noteMsg{text: text, console: lines}
+	}
+}
+
+func (s *live) complete(line string) []string {
+	r := s.runner()
+	if r == nil {
+		return nil
+	}
+	return r.Lab().Complete(line)
+}
+
+func (s *live) close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	r, rd, stop := s.r, s.rd, s.stop
+	s.r = nil
+	s.mu.Unlock()
+	close(s.done)
+	if r != nil {
+		stop()
+		rd.Close()
+		r.Close()
+	}
+}
+
+// note is a command reporting text at once.
+func note(text string, bad bool) tea.Cmd {
+	return func() tea.Msg { return noteMsg{text: text, bad: bad} }
+}

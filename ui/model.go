@@ -1,0 +1,538 @@
+package ui
+
+import (
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"tinylab/device"
+	"tinylab/lab"
+	"tinylab/scenarios"
+	"tinylab/ui/pane"
+	"tinylab/ui/theme"
+)
+
+// Frame pacing: at most one UI update per frame, slower when nothing moves.
+const (
+	frameEvery = time.Second / 30
+	idleEvery  = time.Second / 10
+	// noteFor is how long a message stays in the footer.
+	noteFor = 6 * time.Second
+)
+
+// frameMsg carries one frame from the source.
+type frameMsg frame
+
+// model is the root of the UI: it owns focus, layout, overlays and key
+// routing; the panes only draw what it hands them.
+type model struct {
+	src  source
+	th   *theme.Theme
+	keys keyMap
+	w, h int
+	lay  layout
+	now  func() time.Time
+
+	// the latest frame
+	snap    lab.Snapshot
+	story   pane.Story
+	busy    string
+	dropped uint64
+	frames  int
+	took    time.Duration // what the last frame cost the source
+
+	focus    paneID
+	zoomed   bool
+	showHelp bool
+
+	// device list: the selection follows the device, not the row
+	selID  string
+	selIdx int
+	devTop int
+	follow bool // the next notable event of a step selects its device
+	selCtr int  // selected container of the device pane
+
+	log        *eventLog
+	evFollow   bool   // the log shows the newest events as they come
+	evSel      uint64 // selected event (absolute number) when not following
+	evTop      uint64 // event shown on the top row when not following
+	filter     textinput.Model
+	filterOpen bool
+
+	cmd     cmdLine
+	cmdOpen bool
+
+	msg    string
+	msgBad bool
+	msgAt  time.Time
+
+	dirty bool
+	view  string
+}
+
+func newModel(src source, th *theme.Theme, now func() time.Time) *model {
+	f := textinput.New()
+	f.Prompt = "/ "
+	f.Placeholder = "type to filter the event log (device, kind, text) · enter keeps · esc clears"
+	st := textinput.DefaultDarkStyles()
+	st.Focused.Prompt = th.Accent
+	st.Focused.Text = th.Input
+	st.Focused.Placeholder = th.Dim
+	st.Cursor.Blink = false
+	f.SetStyles(st)
+	return &model{
+		src: src, th: th, keys: newKeyMap(), now: now,
+		log: newEventLog(), evFollow: true, follow: true,
+		filter: f, cmd: newCmdLine(th), focus: paneEvents, dirty: true,
+	}
+}
+
+func (m *model) Init() tea.Cmd {
+	var cmds []tea.Cmd
+	if l, ok := m.src.(*live); ok {
+		cmds = append(cmds, l.build(0, "building the lab…"))
+	}
+	cmds = append(cmds, m.frameCmd(0))
+	return tea.Batch(cmds...)
+}
+
+// frameCmd takes the next frame after delay, off the UI loop.
+func (m *model) frameCmd(delay time.Duration) tea.Cmd {
+	detail, src := m.selID, m.src
+	return func() tea.Msg {
+		if delay > 0 {
+			time.Sleep(delay)
+		}
+		return frameMsg(src.frame(detail))
+	}
+}
+
+func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	cmd := m.update(msg)
+	m.fixScroll()
+	return m, cmd
+}
+
+func (m *model) update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.w, m.h = msg.Width, msg.Height
+		m.relayout()
+		m.cmd.in.SetWidth(max(m.w-4, 10))
+		m.filter.SetWidth(max(m.w-4, 10))
+		m.dirty = true
+	case frameMsg:
+		return m.applyFrame(frame(msg))
+	case noteMsg:
+		m.note(msg.text, msg.bad)
+		if msg.console != nil || m.cmdOpen {
+			kind := lineOut
+			if msg.bad {
+				kind = lineErr
+			}
+			if msg.console == nil {
+				msg.console = []string{msg.text}
+			}
+			m.cmd.print(kind, msg.console...)
+		}
+	case tea.KeyPressMsg:
+		m.dirty = true
+		return m.key(msg)
+	case tea.PasteMsg:
+		m.dirty = true
+		switch {
+		case m.cmdOpen:
+			return m.cmd.update(msg)
+		case m.filterOpen:
+			var c tea.Cmd
+			m.filter, c = m.filter.Update(msg)
+			m.log.setFilter(m.filter.Value())
+			return c
+		}
+	case tea.MouseClickMsg:
+		m.dirty = true
+		m.click(msg.Mouse())
+	case tea.MouseWheelMsg:
+		m.dirty = true
+		m.wheel(msg.Mouse())
+	}
+	return nil
+}
+
+func (m *model) note(text string, bad bool) {
+	m.msg, m.msgBad, m.msgAt = text, bad, m.now()
+	m.dirty = true
+}
+
+func (m *model) applyFrame(f frame) tea.Cmd {
+	m.frames++
+	if f.restart {
+		m.log.clear()
+		m.evFollow = true
+	}
+	changed := len(f.events) > 0 || f.snap.Now != m.snap.Now || f.busy != m.busy ||
+		f.snap.Paused != m.snap.Paused || f.snap.Speed != m.snap.Speed || f.restart || m.frames == 1 ||
+		len(f.snap.Devices) != len(m.snap.Devices) || f.story.Current != m.story.Current
+	m.log.append(f.events)
+	if !m.evFollow && len(f.events) > 0 {
+		// a frozen log keeps showing the rows the tester is reading
+		m.evTop = max(m.evTop, m.log.oldest())
+		m.evSel = max(m.evSel, m.log.oldest())
+	}
+	m.followStory(f.events)
+	if f.story.Current != m.story.Current || len(f.story.Steps) != len(m.story.Steps) {
+		defer m.relayout()
+	}
+	m.snap, m.story, m.busy, m.dropped, m.took = f.snap, f.story, f.busy, f.dropped, f.took
+	if f.err != nil && m.msg == "" {
+		m.note("could not build the lab: "+f.err.Error(), true)
+	}
+	m.resolveSelection()
+	if changed || m.msg != "" {
+		m.dirty = true
+	}
+	delay := frameEvery
+	if len(f.events) == 0 && f.snap.Paused {
+		delay = idleEvery
+	}
+	return m.frameCmd(delay - min(f.took, delay))
+}
+
+// followStory selects the device a step is about: the first device a step's
+// notable event names, unless the tester chose one meanwhile.
+func (m *model) followStory(evs []device.Event) {
+	for _, e := range evs {
+		switch e.Data.(type) {
+		case scenarios.StepStarted:
+			m.follow = true
+			continue
+		case device.StateChange, device.SuitStep, device.SuitProgress, device.Denied, device.Fault,
+			device.BudgetExceeded, device.SensorChange, device.Actuator, device.Power, device.Update,
+			device.MissedHeartbeat:
+		default:
+			continue
+		}
+		if m.follow && e.Device != m.selID {
+			for i := range m.snap.Devices {
+				if m.snap.Devices[i].ID == e.Device {
+					m.selID, m.selCtr = e.Device, 0
+					break
+				}
+			}
+		}
+		m.follow = false
+	}
+}
+
+// resolveSelection finds the selected device's row (devices keep their id
+// across frames and rebuilds), defaulting to the first device.
+func (m *model) resolveSelection() {
+	devs := m.snap.Devices
+	if len(devs) == 0 {
+		m.selIdx = 0
+		return
+	}
+	if m.selIdx < len(devs) && devs[m.selIdx].ID == m.selID {
+		return
+	}
+	for i := range devs {
+		if devs[i].ID == m.selID {
+			m.selIdx = i
+			return
+		}
+	}
+	m.selIdx = min(m.selIdx, len(devs)-1)
+	m.selID = devs[m.selIdx].ID
+}
+
+func (m *model) selectDevice(i int) {
+	devs := m.snap.Devices
+	if len(devs) == 0 {
+		return
+	}
+	i = min(max(i, 0), len(devs)-1)
+	if devs[i].ID != m.selID {
+		m.selCtr = 0
+	}
+	m.selIdx, m.selID, m.follow = i, devs[i].ID, false
+}
+
+func (m *model) key(k tea.KeyPressMsg) tea.Cmd {
+	if k.String() == "ctrl+c" {
+		return tea.Quit
+	}
+	if m.showHelp {
+		switch k.String() {
+		case "?", "esc", "q", "enter", "space":
+			m.showHelp = false
+		}
+		return nil
+	}
+	if m.cmdOpen {
+		return m.cmdKey(k)
+	}
+	if m.filterOpen {
+		return m.filterKey(k)
+	}
+	km := m.keys
+	switch {
+	case key.Matches(k, km.Quit):
+		return tea.Quit
+	case key.Matches(k, km.Help):
+		m.showHelp = true
+	case key.Matches(k, km.Command):
+		if m.src.replay() {
+			return m.src.exec("")
+		}
+		m.cmdOpen = true
+		m.cmd.open(m.w)
+	case key.Matches(k, km.Filter):
+		m.filterOpen, m.focus = true, paneEvents
+		m.filter.SetValue(m.log.filter)
+		m.filter.CursorEnd()
+		m.filter.Focus()
+		m.relayout()
+	case key.Matches(k, km.Next):
+		return m.src.next()
+	case key.Matches(k, km.Play):
+		return m.src.playPause()
+	case key.Matches(k, km.Back):
+		return m.src.back()
+	case key.Matches(k, km.Reset):
+		return m.src.reset()
+	case key.Matches(k, km.Faster):
+		return m.src.faster(true)
+	case key.Matches(k, km.Slower):
+		return m.src.faster(false)
+	case key.Matches(k, km.Focus):
+		m.focus = (m.focus + 1) % paneCount
+		m.relayout()
+	case key.Matches(k, km.FocusBack):
+		m.focus = (m.focus + paneCount - 1) % paneCount
+		m.relayout()
+	case key.Matches(k, km.Zoom):
+		m.zoomed = !m.zoomed
+		m.relayout()
+	case key.Matches(k, km.Esc):
+		switch {
+		case m.zoomed:
+			m.zoomed = false
+			m.relayout()
+		case m.log.filter != "":
+			m.log.setFilter("")
+		case !m.evFollow:
+			m.evFollow = true
+		default:
+			m.msg = ""
+		}
+	default:
+		m.navigate(k)
+	}
+	return nil
+}
+
+func (m *model) relayout() {
+	m.lay = computeLayout(m.w, m.h, m.focus, m.zoomed, m.storyRows())
+}
+
+// storyRows is how many lines the current step's narration takes at the
+// screen's width, with its title and last line.
+func (m *model) storyRows() int {
+	say := m.story.Summary
+	if c := m.story.Current; c >= 0 && c < len(m.story.Steps) {
+		say = m.story.Steps[c].Say
+	}
+	return len(pane.Wrap(say, pane.Inner(m.w))) + 2
+}
+
+// navigate moves within the focused pane.
+func (m *model) navigate(k tea.KeyPressMsg) {
+	km := m.keys
+	delta := 0
+	page := max(m.lay.panes[m.focus].h-3, 1)
+	switch {
+	case key.Matches(k, km.Up):
+		delta = -1
+	case key.Matches(k, km.Down):
+		delta = 1
+	case key.Matches(k, km.PageUp):
+		delta = -page
+	case key.Matches(k, km.PageDown):
+		delta = page
+	case key.Matches(k, km.Home):
+		delta = -1 << 30
+	case key.Matches(k, km.End):
+		delta = 1 << 30
+	default:
+		return
+	}
+	m.move(m.focus, delta)
+}
+
+// move moves the selection of pane p by delta rows (down is positive).
+func (m *model) move(p paneID, delta int) {
+	switch p {
+	case paneDevices:
+		m.selectDevice(clampAdd(m.selIdx, delta))
+	case paneDetail:
+		if m.snap.Detail != nil {
+			m.selCtr = min(max(clampAdd(m.selCtr, delta), 0), max(len(m.snap.Detail.Containers)-1, 0))
+		}
+	case paneEvents:
+		n := m.log.count()
+		if n == 0 {
+			return
+		}
+		row := -1
+		if !m.evFollow {
+			row = m.log.row(m.evSel)
+		}
+		row = clampAdd(row, delta)
+		if row < 0 {
+			m.evFollow = true
+			return
+		}
+		row = min(row, n-1)
+		if m.evFollow {
+			m.evTop = m.log.abs(0)
+		}
+		m.evFollow = false
+		m.evSel = m.log.abs(row)
+	}
+}
+
+// clampAdd adds without overflowing for the "very far" deltas of home/end.
+func clampAdd(a, d int) int {
+	switch {
+	case d > 1<<29:
+		return 1 << 29
+	case d < -(1 << 29):
+		return -1
+	}
+	return a + d
+}
+
+func (m *model) cmdKey(k tea.KeyPressMsg) tea.Cmd {
+	switch k.String() {
+	case "esc":
+		m.cmdOpen = false
+		m.cmd.close()
+		return nil
+	case "enter":
+		line := m.cmd.submit()
+		switch line {
+		case "":
+			return nil
+		case "clear":
+			m.cmd.console = nil
+			return nil
+		}
+		return m.src.exec(line)
+	case "tab":
+		m.cmd.complete(m.src.complete(m.cmd.in.Value()))
+		return nil
+	case "up":
+		m.cmd.browse(true)
+		return nil
+	case "down":
+		m.cmd.browse(false)
+		return nil
+	}
+	return m.cmd.update(k)
+}
+
+func (m *model) filterKey(k tea.KeyPressMsg) tea.Cmd {
+	switch k.String() {
+	case "esc":
+		m.filterOpen = false
+		m.filter.Blur()
+		m.filter.SetValue("")
+		m.log.setFilter("")
+		return nil
+	case "enter":
+		m.filterOpen = false
+		m.filter.Blur()
+		return nil
+	}
+	var c tea.Cmd
+	m.filter, c = m.filter.Update(k)
+	m.log.setFilter(m.filter.Value())
+	return c
+}
+
+func (m *model) click(ms tea.Mouse) {
+	if ms.Button != tea.MouseLeft || m.showHelp {
+		m.showHelp = false
+		return
+	}
+	p, ok := m.lay.at(ms.X, ms.Y)
+	if !ok {
+		return
+	}
+	if p != m.focus {
+		m.focus = p
+		m.relayout()
+	}
+	r := m.lay.panes[p]
+	row := ms.Y - r.y - 1 // under the top border
+	if row < 0 || row >= r.h-2 {
+		return
+	}
+	switch p {
+	case paneDevices:
+		m.selectDevice(m.devTop + row)
+	case paneDetail:
+		d := m.snap.Detail
+		if d == nil {
+			return
+		}
+		first := 1 // the table header
+		if !d.Powered {
+			first++
+		}
+		if i := row - first; i >= 0 && i < len(d.Containers) {
+			m.selCtr = i
+		}
+	case paneEvents:
+		top := 0
+		if !m.evFollow {
+			top = m.log.row(m.evTop)
+		}
+		if i := top + row; i < m.log.count() {
+			if m.evFollow {
+				m.evTop = m.log.abs(0)
+			}
+			m.evFollow, m.evSel = false, m.log.abs(i)
+		}
+	}
+}
+
+func (m *model) wheel(ms tea.Mouse) {
+	p, ok := m.lay.at(ms.X, ms.Y)
+	if !ok {
+		return
+	}
+	switch ms.Button {
+	case tea.MouseWheelUp:
+		m.move(p, -1)
+	case tea.MouseWheelDown:
+		m.move(p, 1)
+	}
+}
+
+// fixScroll keeps the selections of the device list and the event log in
+// view.
+func (m *model) fixScroll() {
+	if h := m.lay.panes[paneDevices].h - 2; h > 0 {
+		m.devTop = pane.Scroll(m.devTop, m.selIdx, len(m.snap.Devices), h)
+	}
+	if m.evFollow || m.log.count() == 0 {
+		m.evFollow = true
+		return
+	}
+	h := max(m.lay.panes[paneEvents].h-2, 1)
+	top := pane.Scroll(m.log.row(m.evTop), m.log.row(m.evSel), m.log.count(), h)
+	m.evTop = m.log.abs(top)
+}

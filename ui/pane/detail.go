@@ -1,0 +1,252 @@
+package pane
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"tinylab/device"
+	"tinylab/ui/theme"
+)
+
+// Detail is what the device pane shows: the selected device in full.
+type Detail struct {
+	Dev      *device.Snapshot // nil: nothing selected yet
+	Selected int              // selected container (row of the table)
+	Now      time.Duration
+	Speed    float64
+	// Partial is set for a replay: only what the events say is known, so
+	// loops, energy, CPU and memory are left out.
+	Partial bool
+}
+
+// Title is the pane's title: the device, its board and its battery.
+func (d Detail) Title() string {
+	if d.Dev == nil {
+		return "device"
+	}
+	return fmt.Sprintf("%s · %s · %d.%d%%", d.Dev.ID, d.Dev.Board.Name, d.Dev.BatteryPermille/10, d.Dev.BatteryPermille%10)
+}
+
+// column is one column of the container table.
+type column struct {
+	head  string
+	width int
+	prio  int // lower stays longer when the pane is narrow
+	cell  func(c *device.ContainerInfo) string
+}
+
+// Render draws the device: its container table, the selected container's
+// state machine and last transition, its local peers, memory and heartbeat.
+func (d Detail) Render(t *theme.Theme, w, h int) []string {
+	if d.Dev == nil {
+		return Lines([]string{t.Dim.Render("no device selected")}, w, h)
+	}
+	dev := d.Dev
+	var out []string
+	if !dev.Powered {
+		out = append(out, t.Bad.Render("⏻ POWER OFF")+t.Dim.Render(" · RAM lost, flash kept · power-on "+dev.ID))
+	}
+	var sel *device.ContainerInfo
+	if len(dev.Containers) == 0 {
+		out = append(out, t.Dim.Render("no containers: the board runs its firmware alone"))
+	} else {
+		i := min(max(d.Selected, 0), len(dev.Containers)-1)
+		sel = &dev.Containers[i]
+		cols := d.columns(t, w)
+		var hd strings.Builder
+		for _, c := range cols {
+			hd.WriteString(Fit(c.head, c.width-1) + " ")
+		}
+		out = append(out, t.Dim.Render(hd.String()))
+		// keep room below the table for the state machine and the transition
+		rows := max(h-len(out)-2, 1)
+		top := Scroll(0, i, len(dev.Containers), rows)
+		for k := top; k < len(dev.Containers) && k < top+rows; k++ {
+			var r strings.Builder
+			for _, c := range cols {
+				r.WriteString(Fit(c.cell(&dev.Containers[k]), c.width-1) + " ")
+			}
+			line := r.String()
+			if k == i && len(dev.Containers) > 1 {
+				line = t.Selected.Render(Fit(ansi.Strip(line), w))
+			}
+			out = append(out, line)
+		}
+	}
+	if sel != nil {
+		out = append(out, StateMachine(t, sel.Last.To, w))
+		out = append(out, d.transition(t, sel))
+	}
+	if p := d.peers(t); p != "" {
+		out = append(out, p)
+	}
+	if !d.Partial {
+		out = append(out, d.memory(t, w))
+	}
+	if sel != nil && len(sel.Intervals) > 0 {
+		last := sel.Intervals[len(sel.Intervals)-1]
+		sw := max(w-24-Width(sel.UID), 4)
+		out = append(out, t.Heart.Render("♥ ")+sel.UID+" "+t.Info.Render(Sparkline(sel.Intervals, sw))+t.Dim.Render(fmt.Sprintf(" last +%.3fs", last.Seconds())))
+	}
+	return Lines(out, w, h)
+}
+
+func (d Detail) columns(t *theme.Theme, w int) []column {
+	uidW := 10
+	for _, c := range d.Dev.Containers {
+		uidW = max(uidW, Width(c.UID)+1)
+	}
+	uidW = min(uidW, 17)
+	all := []column{
+		{"container", uidW, 0, func(c *device.ContainerInfo) string { return t.Strong.Render(c.UID) }},
+		{"state", 13, 0, func(c *device.ContainerInfo) string {
+			st, _ := device.ParseState(c.State)
+			return t.State(st).Render(c.State)
+		}},
+		{"♥ last", 8, 1, func(c *device.ContainerInfo) string { return d.beat(t, c) }},
+		{"loops", 7, 4, func(c *device.ContainerInfo) string { return fmt.Sprint(c.Loops) }},
+		{"denied", 8, 2, func(c *device.ContainerInfo) string {
+			if c.Denied == 0 {
+				return t.Dim.Render("0")
+			}
+			return t.Bad.Render(fmt.Sprintf("%d ✗", c.Denied))
+		}},
+		{"energy", 10, 3, func(c *device.ContainerInfo) string { return Energy(c.EnergyMicroJ) }},
+		{"cpu", 9, 5, func(c *device.ContainerInfo) string {
+			return fmt.Sprintf("%.1f ms", float64(c.CPUMicros)/1000)
+		}},
+		{"seq", 5, 6, func(c *device.ContainerInfo) string { return fmt.Sprint(c.Seq) }},
+	}
+	// narrow panes use short state names
+	if w < 50 {
+		all[1].width = 6
+		all[1].cell = func(c *device.ContainerInfo) string {
+			st, _ := device.ParseState(c.State)
+			return t.State(st).Render(Abbrev(st))
+		}
+	}
+	if d.Partial {
+		all = append(all[:3], all[4])
+	}
+	used := 0
+	keep := make([]bool, len(all))
+	for p := 0; p <= 6; p++ {
+		for i, c := range all {
+			if c.prio == p && used+c.width <= w {
+				keep[i] = true
+				used += c.width
+			}
+		}
+	}
+	var cols []column
+	for i, c := range all {
+		if keep[i] {
+			cols = append(cols, c)
+		}
+	}
+	return cols
+}
+
+func (d Detail) beat(t *theme.Theme, c *device.ContainerInfo) string {
+	if c.Missed > 0 {
+		return t.Bad.Render(fmt.Sprintf("✗%d miss", c.Missed))
+	}
+	if c.LastBeatMs < 0 || !c.Watched && c.Heartbeats == 0 {
+		return t.Dim.Render("—")
+	}
+	last := time.Duration(c.LastBeatMs) * time.Millisecond
+	ago := Ago(d.Now - last)
+	if c.Watched && Pulse(d.Now, last, d.Speed) {
+		return t.Heart.Render("♥ ") + ago
+	}
+	return t.Dim.Render("♡ ") + ago
+}
+
+func (d Detail) transition(t *theme.Theme, c *device.ContainerInfo) string {
+	tr := c.Last
+	if tr.From == tr.To && tr.Reason == "" {
+		return t.Dim.Render("last: —")
+	}
+	why := tr.Reason
+	if why == "" {
+		why = "no reason given"
+	}
+	return t.Dim.Render("last: ") + t.State(tr.From).Render(tr.From.String()) + " → " +
+		t.State(tr.To).Render(tr.To.String()) + t.Dim.Render(" (") + why + t.Dim.Render(", t="+Clock(tr.At)+")")
+}
+
+func (d Detail) peers(t *theme.Theme) string {
+	if len(d.Dev.Peers) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, p := range d.Dev.Peers {
+		v := p.Value
+		if v == "" {
+			v = "—"
+		}
+		if p.Class.IsActuator() {
+			v = "“" + v + "”"
+		}
+		parts = append(parts, t.Dim.Render(p.Name+" ")+t.Strong.Render(v))
+	}
+	return strings.Join(parts, t.Dim.Render(" · "))
+}
+
+func (d Detail) memory(t *theme.Theme, w int) string {
+	u := d.Dev.Usage
+	bw := 6
+	if w >= 70 {
+		bw = 10
+	}
+	frac := func(a, b int) float64 {
+		if b <= 0 {
+			return 0
+		}
+		return float64(a) / float64(b)
+	}
+	s := "RAM " + Bar(t, frac(u.RAMUsed, u.RAMTotal), bw) + fmt.Sprintf(" %s/%s KiB", KiB(u.RAMUsed), KiB(u.RAMTotal)) +
+		"  flash " + Bar(t, frac(u.FlashUsed, u.FlashTotal), bw) + fmt.Sprintf(" %s/%s KiB", KiB(u.FlashUsed), KiB(u.FlashTotal))
+	if Width(s)+12 <= w {
+		s += fmt.Sprintf("  slots %d/%d", u.SlotsUsed, u.Slots)
+	}
+	return s
+}
+
+// StateMachine draws the container lifecycle on one line of at most w cells
+// with the current state lit: full names when they fit, short ones if not.
+func StateMachine(t *theme.Theme, cur device.State, w int) string {
+	chain := []device.State{device.Empty, device.Provisioning, device.Ready, device.Running, device.Stopping}
+	side := []device.State{device.Deleting, device.Failed}
+	draw := func(name func(device.State) string, arrow, sep string) string {
+		var b strings.Builder
+		for i, s := range chain {
+			if i > 0 {
+				b.WriteString(t.Dim.Render(arrow))
+			}
+			b.WriteString(stateCell(t, s, cur, name(s)))
+		}
+		for _, s := range side {
+			b.WriteString(t.Dim.Render(sep))
+			b.WriteString(stateCell(t, s, cur, name(s)))
+		}
+		return b.String()
+	}
+	if s := draw(device.State.String, " → ", "  "); Width(s) <= w {
+		return s
+	}
+	if s := draw(Abbrev, "→", " "); Width(s) <= w {
+		return s
+	}
+	return t.Dim.Render("state ") + stateCell(t, cur, cur, cur.String())
+}
+
+func stateCell(t *theme.Theme, s, cur device.State, name string) string {
+	if s == cur {
+		return t.Lit.Render("[" + name + "]")
+	}
+	return t.Dim.Render(name)
+}

@@ -1,0 +1,170 @@
+package pane
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"tinylab/device"
+	"tinylab/ui/theme"
+)
+
+// Devices is what the device list shows.
+type Devices struct {
+	List     []device.Summary
+	Selected int // index in List
+	Top      int // first visible row
+	Now      time.Duration
+	Speed    float64
+}
+
+// PulseWall is how long (in wall time) a heartbeat keeps the pulse lit.
+const PulseWall = 300 * time.Millisecond
+
+// Pulse reports whether a heartbeat at virtual time last still lights the
+// pulse at now, the clock running at speed.
+func Pulse(now, last time.Duration, speed float64) bool {
+	if last < 0 {
+		return false
+	}
+	return now-last <= time.Duration(float64(PulseWall)*max(speed, 0.25))
+}
+
+// Abbrev is a container state in four letters or fewer, for narrow rows.
+func Abbrev(s device.State) string {
+	switch s {
+	case device.Provisioning:
+		return "PROV"
+	case device.Running:
+		return "RUN"
+	case device.Ready:
+		return "RDY"
+	case device.Stopping:
+		return "STOP"
+	case device.Deleting:
+		return "DEL"
+	case device.Failed:
+		return "FAIL"
+	}
+	return "EMPT"
+}
+
+// Render draws the list's visible rows: h lines of w cells.
+func (d Devices) Render(t *theme.Theme, w, h int) []string {
+	if len(d.List) == 0 {
+		return Lines([]string{t.Dim.Render("no devices")}, w, h)
+	}
+	idW := 4
+	for i := d.Top; i < len(d.List) && i < d.Top+h; i++ {
+		idW = max(idW, Width(d.List[i].ID))
+	}
+	idW = min(idW, max(w/3, 8))
+	board := w >= idW+36
+	// the denied column is as wide as the largest count shown, or absent
+	deniedW := 0
+	for i := d.Top; i < len(d.List) && i < d.Top+h; i++ {
+		if n := d.List[i].Denied; n > 0 {
+			deniedW = max(deniedW, len(fmt.Sprint(n))+2)
+		}
+	}
+	out := make([]string, 0, h)
+	for i := d.Top; i < len(d.List) && i < d.Top+h; i++ {
+		out = append(out, d.row(t, &d.List[i], i == d.Selected, idW, deniedW, board, w))
+	}
+	return Lines(out, w, h)
+}
+
+func (d Devices) row(t *theme.Theme, s *device.Summary, sel bool, idW, deniedW int, board bool, w int) string {
+	var b strings.Builder
+	mark := "  "
+	if sel {
+		mark = "▶ "
+	}
+	id := Fit(s.ID, idW)
+	if sel {
+		b.WriteString(t.Selected.Render(mark + id))
+	} else {
+		b.WriteString(mark + t.Strong.Render(id))
+	}
+	if board {
+		b.WriteString(" " + t.Dim.Render(Fit(s.Board, 10)))
+	}
+	// heartbeat pulse of the device: lit while any watched container's beat is fresh
+	watched, lit := false, false
+	for _, c := range s.Containers {
+		if c.Watched {
+			watched = true
+			lit = lit || Pulse(d.Now, c.LastBeat, d.Speed)
+		}
+	}
+	switch {
+	case !s.Powered:
+		b.WriteString(" " + t.Dim.Render("⏻"))
+	case lit:
+		b.WriteString(" " + t.Heart.Render("♥"))
+	case watched:
+		b.WriteString(" " + t.Dim.Render("♡"))
+	default:
+		b.WriteString(" " + t.Dim.Render("·"))
+	}
+	pct := fmt.Sprintf("%d%%", (s.BatteryPermille+5)/10)
+	bat := t.Text
+	if s.BatteryPermille < 200 {
+		bat = t.Warn
+	}
+	b.WriteString(" " + bat.Render(FitLeft(pct, 4)))
+	switch {
+	case s.Denied > 0:
+		b.WriteString(" " + t.Bad.Render(Fit(fmt.Sprintf("✗%d", s.Denied), deniedW)))
+	case deniedW > 0:
+		b.WriteString(" " + strings.Repeat(" ", deniedW))
+	}
+	rest := w - Width(b.String()) - 1
+	b.WriteString(" " + d.containers(t, s, rest))
+	return b.String()
+}
+
+// containers shows a device's containers and their states in n cells:
+// names and states when they fit, counts per state when not.
+func (d Devices) containers(t *theme.Theme, s *device.Summary, n int) string {
+	if !s.Powered {
+		return t.Bad.Render("OFF")
+	}
+	if s.Updating {
+		p := ""
+		if s.UpdateTotal > 0 {
+			p = fmt.Sprintf(" %d%%", s.UpdateDone*100/s.UpdateTotal)
+		}
+		return t.Info.Render("⇩ updating" + p)
+	}
+	if len(s.Containers) == 0 {
+		return t.Dim.Render("—")
+	}
+	var full []string
+	plain := 0
+	for _, c := range s.Containers {
+		full = append(full, c.UID+" "+t.State(c.State).Render(Abbrev(c.State)))
+		plain += Width(c.UID) + 1 + len(Abbrev(c.State)) + 1
+	}
+	if plain-1 <= n {
+		return strings.Join(full, " ")
+	}
+	var counts [7]int
+	for _, c := range s.Containers {
+		if int(c.State) < len(counts) {
+			counts[c.State]++
+		}
+	}
+	var parts []string
+	for st, k := range counts {
+		if k == 0 {
+			continue
+		}
+		p := Abbrev(device.State(st))
+		if k > 1 {
+			p = fmt.Sprintf("%d %s", k, p)
+		}
+		parts = append(parts, t.State(device.State(st)).Render(p))
+	}
+	return strings.Join(parts, " ")
+}

@@ -1,0 +1,284 @@
+package pane
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"tinylab/device"
+	"tinylab/ui/theme"
+)
+
+// Suit is what the update pane shows: one device's current or last SUIT
+// update, as a check list that ticks step by step.
+type Suit struct {
+	Device string
+	Status device.SuitStatus
+}
+
+// checks are the SUIT procedure's steps the pane lists, in RIOT's order,
+// with the label the audience reads.
+var checks = []struct{ step, label string }{
+	{"manifest", "manifest"},
+	{"signature", "signature"},
+	{"manifest-digest", "digest"},
+	{"version", "version"},
+	{"sequence-number", "sequence"},
+	{"vendor", "vendor"},
+	{"class", "class"},
+	{"policy", "policy"},
+	{"fetch", "fetch"},
+	{"image-match", "image"},
+	{"install", "install"},
+}
+
+// Check is one line of the check list.
+type Check struct {
+	Label  string
+	Status string // "passed", "failed", "started" or "" (not reached)
+	Detail string // the last message of the step: the values compared
+}
+
+// Checks folds an update's steps into the check list.
+func Checks(steps []device.SuitStep) []Check {
+	out := make([]Check, len(checks))
+	idx := make(map[string]int, len(checks))
+	for i, c := range checks {
+		out[i].Label = c.label
+		idx[c.step] = i
+	}
+	for _, s := range steps {
+		i, ok := idx[s.Step]
+		if !ok {
+			continue
+		}
+		c := &out[i]
+		if c.Status == "failed" {
+			continue
+		}
+		switch s.Status {
+		case "failed":
+			c.Status, c.Detail = "failed", s.Message
+		case "passed":
+			c.Status = "passed"
+			if s.Message != "" {
+				c.Detail = s.Message
+			}
+		case "started", "progress":
+			if c.Status != "passed" {
+				c.Status = "started"
+			}
+			if s.Message != "" {
+				c.Detail = s.Message
+			}
+		}
+	}
+	// a step started and then followed by a later step has passed with it
+	// (RIOT reports some steps only when they begin)
+	last := -1
+	for i, c := range out {
+		if c.Status != "" {
+			last = i
+		}
+	}
+	for i := range out[:max(last, 0)] {
+		if out[i].Status == "started" {
+			out[i].Status = "passed"
+		}
+	}
+	return out
+}
+
+// Title is the pane's title.
+func (s Suit) Title() string {
+	if s.Device == "" {
+		return "update"
+	}
+	return "update · " + s.Device
+}
+
+// Render draws the update: what it is, the fetch progress, the check list
+// and the result.
+func (s Suit) Render(t *theme.Theme, w, h int) []string {
+	st := s.Status
+	if st.Updates == 0 && len(st.Steps) == 0 && st.State == "idle" || st.State == "" && len(st.Steps) == 0 {
+		return Lines([]string{t.Dim.Render("no update yet on " + s.Device)}, w, h)
+	}
+	var head []string
+	what := strings.TrimPrefix(st.Namespace, "tc.")
+	if what == "" {
+		what = "firmware"
+	}
+	running := st.State != "" && st.State != "idle"
+	state := st.State
+	if running {
+		state = t.Info.Render("⟳ " + state)
+	} else {
+		state = t.Dim.Render("done")
+	}
+	if !running && st.Last.Seq > 0 {
+		what += fmt.Sprintf(" seq %d", st.Last.Seq)
+	}
+	head = append(head, t.Strong.Render(what)+" → "+s.Device+" · "+state)
+	if st.Total > 0 && running {
+		pct := st.Done * 100 / st.Total
+		label := fmt.Sprintf(" %3d%% %s", pct, st.Component)
+		head = append(head, Bar(t, float64(st.Done)/float64(st.Total), max(w-Width(label), 4))+label)
+	}
+	var tail []string
+	if !running {
+		if st.Last.Code == 0 {
+			tail = append(tail, t.OK.Render("✓ SUIT_OK · installed"))
+		} else {
+			tail = append(tail, t.Bad.Render(fmt.Sprintf("✗ %s (%d)", st.Last.Result, st.Last.Code)))
+		}
+	}
+	room := h - len(head) - len(tail)
+	rows := checkRows(t, Checks(st.Steps), w, room)
+	out := append(head, rows...)
+	out = append(out, tail...)
+	return Lines(out, w, h)
+}
+
+// minor are the steps folded first when the list is too long: they pass in
+// every update and tell the audience little.
+var minor = map[string]bool{"manifest": true, "version": true, "policy": true}
+
+// checkRows draws the check list in at most n lines: one line per step when
+// it fits; otherwise the minor passed steps share the first line, the steps
+// not reached share the last, then the oldest passed steps join the first.
+func checkRows(t *theme.Theme, cs []Check, w, n int) []string {
+	if n <= 0 {
+		return nil
+	}
+	last := -1
+	for i, c := range cs {
+		if c.Status != "" {
+			last = i
+		}
+	}
+	type row struct {
+		check *Check
+		group []string // labels folded into one line
+	}
+	var rows []row
+	for i := range cs {
+		if cs[i].Status == "" && i < last {
+			continue // a step this format does not use
+		}
+		rows = append(rows, row{check: &cs[i]})
+	}
+	var passed []string
+	if len(rows) > n {
+		var kept []row
+		for _, r := range rows {
+			if r.check.Status == "passed" && minor[stepOf(r.check.Label)] {
+				passed = append(passed, r.check.Label)
+			} else {
+				kept = append(kept, r)
+			}
+		}
+		if len(passed) >= 2 {
+			rows = kept
+		} else {
+			passed = nil
+		}
+	}
+	var pending []string
+	if len(rows)+min(len(passed), 1) > n {
+		k := len(rows)
+		for k > 0 && rows[k-1].check.Status == "" {
+			k--
+		}
+		if len(rows)-k >= 2 {
+			for _, r := range rows[k:] {
+				pending = append(pending, r.check.Label)
+			}
+			rows = rows[:k]
+		}
+	}
+	extra := func() int { return min(len(passed), 1) + min(len(pending), 1) }
+	for len(rows)+extra() > n {
+		k := -1
+		for i, r := range rows {
+			if r.check.Status == "passed" {
+				k = i
+				break
+			}
+		}
+		if k < 0 {
+			break
+		}
+		passed = append(passed, rows[k].check.Label)
+		rows = append(rows[:k], rows[k+1:]...)
+	}
+	var out []string
+	if len(passed) > 0 {
+		out = append(out, t.OK.Render("✓ ")+t.Dim.Render(strings.Join(passed, " · ")))
+	}
+	for _, r := range rows {
+		out = append(out, checkLine(t, *r.check, 10, w)...)
+	}
+	if len(pending) > 0 {
+		out = append(out, t.Dim.Render("· "+strings.Join(pending, " · ")))
+	}
+	if len(out) > n {
+		// what went wrong last matters most
+		out = out[len(out)-n:]
+	}
+	return out
+}
+
+// stepOf is the procedure step of a check list label.
+func stepOf(label string) string {
+	for _, c := range checks {
+		if c.label == label {
+			return c.step
+		}
+	}
+	return label
+}
+
+// checkLine draws one check; a failed one gets a second line when its
+// values compared do not fit on the first.
+func checkLine(t *theme.Theme, c Check, labelW, w int) []string {
+	detail := Compact(c.Detail)
+	switch c.Status {
+	case "passed":
+		return []string{t.OK.Render("✓ ") + Fit(c.Label, labelW) + t.Dim.Render(detail)}
+	case "failed":
+		lines := Wrap(detail, max(w-2-labelW, 8))
+		out := []string{t.Bad.Render("✗ " + Fit(c.Label, labelW) + strings.Join(lines[:min(len(lines), 1)], ""))}
+		if len(lines) > 1 {
+			out = append(out, t.Bad.Render(strings.Repeat(" ", 2+labelW)+strings.Join(lines[1:], " ")))
+		}
+		return out
+	case "started":
+		return []string{t.Info.Render("▸ "+Fit(c.Label, labelW)) + detail}
+	}
+	return []string{t.Dim.Render("· " + c.Label)}
+}
+
+var (
+	longUUID = regexp.MustCompile(`\b([0-9a-f]{8})-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b`)
+	longHash = regexp.MustCompile(`\b([0-9a-f]{12})[0-9a-f]{20,}\b`)
+)
+
+var (
+	okPrefix = regexp.MustCompile(`^[A-Za-z ]+(: OK;|OK:) `)
+	fromMan  = regexp.MustCompile(` from manifest$`)
+)
+
+// Compact is a check's message without the words the check list already
+// says (the step and its ✓), keeping the values compared.
+func Compact(s string) string {
+	s = okPrefix.ReplaceAllString(s, "")
+	return Shorten(fromMan.ReplaceAllString(s, ""))
+}
+
+// Shorten cuts the UUIDs and digests of SUIT messages to their first digits,
+// so the values compared fit a pane and can still be told apart.
+func Shorten(s string) string {
+	s = longUUID.ReplaceAllString(s, "$1…")
+	return longHash.ReplaceAllString(s, "$1…")
+}

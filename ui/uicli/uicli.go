@@ -1,0 +1,106 @@
+package uicli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"github.com/charmbracelet/x/term"
+
+	"tinylab/scenarios"
+	"tinylab/ui"
+	"tinylab/ui/theme"
+)
+
+const usage = `usage: tinylab ui [NAME|FILE] [--seed N] [--speed X] [--theme contrast]
+
+Opens a scenario in the terminal UI: a built-in's name (tinylab scenarios
+lists them) or a scenario file. Without one it opens %s.
+
+Keys: n next step · space play/pause · p back · r reset · +/- speed ·
+tab focus · / filter · : command line · ? every key · q quit.
+NO_COLOR (any value) drops colours.
+
+Flags:
+`
+
+// errTerminal is returned when there is no terminal to draw in.
+var errTerminal = errors.New("the UI needs a terminal: stdout is not one (tinylab run NAME plays a scenario headless)")
+
+// Main runs `tinylab ui`; it returns the exit code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("ui", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, usage, scenarios.DefaultScenario)
+		fs.PrintDefaults()
+	}
+	seed := fs.String("seed", "", "seed of the lab (default: the scenario's)")
+	speed := fs.Float64("speed", 1, "speed factor of the virtual clock, 0.25 to 100")
+	themeName := fs.String("theme", "default", "look: default or contrast (high contrast, for projectors)")
+	pos, err := parse(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if len(pos) > 1 {
+		fmt.Fprintf(stderr, "tinylab ui: one scenario at a time, got %d: %q\n", len(pos), pos)
+		return 2
+	}
+	opts := ui.Options{Speed: *speed}
+	if opts.Theme, err = theme.Parse(*themeName); err != nil {
+		fmt.Fprintln(stderr, "tinylab ui:", err)
+		return 2
+	}
+	if *speed < 0.25 || *speed > 100 {
+		fmt.Fprintf(stderr, "tinylab ui: --speed %g is out of range: 0.25 to 100\n", *speed)
+		return 2
+	}
+	if *seed != "" {
+		n, err := strconv.ParseUint(*seed, 0, 64)
+		if err != nil {
+			fmt.Fprintf(stderr, "tinylab ui: --seed %q is not a whole number\n", *seed)
+			return 2
+		}
+		opts.Seed = &n
+	}
+	name := scenarios.DefaultScenario
+	if len(pos) == 1 {
+		name = pos[0]
+	}
+	if !isTerminal(stdout) {
+		fmt.Fprintln(stderr, "tinylab:", errTerminal)
+		return 2
+	}
+	if err := ui.Run(name, opts); err != nil {
+		fmt.Fprintln(stderr, "tinylab ui:", err)
+		return 1
+	}
+	return 0
+}
+
+// parse reads flags wherever they are among the positional arguments.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(f.Fd())
+}
