@@ -15,7 +15,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/plgd-dev/go-coap/v3/message"
 	"github.com/plgd-dev/go-coap/v3/message/codes"
-	"github.com/plgd-dev/go-coap/v3/mux"
 
 	"tinylab/device/coapnet"
 	"tinylab/suit"
@@ -26,25 +25,23 @@ import (
 type files struct {
 	mu     sync.Mutex
 	m      map[string][]byte
-	srv    *coapnet.Server
+	srv    *coapnet.Stateless
 	served int
 }
 
 func newFiles(t testing.TB) *files {
 	t.Helper()
 	f := &files{m: map[string][]byte{}}
-	srv, err := coapnet.Listen("127.0.0.1:0", mux.HandlerFunc(func(w mux.ResponseWriter, r *mux.Message) {
-		p, _ := r.Options().Path()
+	srv, err := coapnet.ListenStateless("127.0.0.1:0", func(r *coapnet.Request) *coapnet.Reply {
 		f.mu.Lock()
-		b, ok := f.m["/"+strings.TrimPrefix(p, "/")]
+		b, ok := f.m[r.Path]
 		f.served++
 		f.mu.Unlock()
 		if !ok {
-			_ = w.SetResponse(codes.NotFound, message.TextPlain, nil)
-			return
+			return &coapnet.Reply{Code: codes.NotFound}
 		}
-		_ = coapnet.WriteBody(w, r, codes.Content, message.AppOctets, b)
-	}), coapnet.Options{})
+		return coapnet.Slice(r.Options, &coapnet.Reply{Code: codes.Content, Format: message.AppOctets, Body: b})
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -93,7 +93,7 @@ type Lab struct {
 	seq      uint64 // lab events published
 
 	repo    *repo.Repo
-	repoSrv *coapnet.Server
+	repoSrv *coapnet.Stateless
 	client  *coapnet.Server
 }
 
@@ -114,11 +114,10 @@ func New(opts Options) (*Lab, error) {
 	if l.repo, err = repo.New(opts.RepoDir); err != nil {
 		return nil, err
 	}
-	sock := coapnet.Options{Runner: l.runner}
-	if l.repoSrv, err = coapnet.Listen(net.JoinHostPort(opts.Host, "0"), l.repo.Handler(), sock); err != nil {
+	if l.repoSrv, err = l.repo.Listen(net.JoinHostPort(opts.Host, "0")); err != nil {
 		return nil, err
 	}
-	if l.client, err = coapnet.Listen(net.JoinHostPort(opts.Host, "0"), nil, sock); err != nil {
+	if l.client, err = coapnet.Listen(net.JoinHostPort(opts.Host, "0"), nil, coapnet.Options{Runner: l.runner}); err != nil {
 		l.repoSrv.Close()
 		return nil, err
 	}

@@ -73,37 +73,61 @@ func newToken() (message.Token, error) {
 // block or the client asked for a block (Block2, RFC 7959 §2.4). A request
 // for a block past the end gets 4.02 Bad Option.
 func WriteBody(w mux.ResponseWriter, r *mux.Message, code codes.Code, cf message.MediaType, body []byte, opts ...message.Option) error {
+	rep := Slice(r.Options(), &Reply{Code: code, Format: cf, Body: body, Options: opts})
+	return w.SetResponse(rep.Code, rep.Format, bytes.NewReader(rep.Body), rep.Options...)
+}
+
+// Reply is a response as a handler builds it.
+type Reply struct {
+	Code    codes.Code
+	Format  message.MediaType
+	Body    []byte
+	Options message.Options
+}
+
+// text is a plain-text reply.
+func text(code codes.Code, s string) *Reply {
+	return &Reply{Code: code, Format: message.TextPlain, Body: []byte(s)}
+}
+
+// Slice cuts a reply to the block the request asks for (Block2), or to the
+// first block when it is larger than one and the request asked for none.
+func Slice(req message.Options, rep *Reply) *Reply {
+	body := rep.Body
 	szx, num, asked := DefaultSZX, int64(0), false
-	if v, err := r.Options().GetUint32(message.Block2); err == nil {
+	if v, err := req.GetUint32(message.Block2); err == nil {
 		s, n, _, err := blockwise.DecodeBlockOption(v)
 		if err != nil || s > blockwise.SZX1024 {
-			return w.SetResponse(codes.BadOption, message.TextPlain, strings.NewReader("bad Block2 option"))
+			return text(codes.BadOption, "bad Block2 option")
 		}
 		szx, num, asked = s, n, true
 	}
 	size := szx.Size()
 	if !asked && int64(len(body)) <= size {
-		return w.SetResponse(code, cf, bytes.NewReader(body), opts...)
+		return rep
 	}
 	off := num * size
 	if off > int64(len(body)) || (off == int64(len(body)) && off > 0) {
-		return w.SetResponse(codes.BadOption, message.TextPlain, strings.NewReader("block past the end"))
+		return text(codes.BadOption, "block past the end")
 	}
 	end := min(off+size, int64(len(body)))
 	more := end < int64(len(body))
 	bo, err := blockwise.EncodeBlockOption(szx, num, more)
 	if err != nil {
-		return w.SetResponse(codes.BadOption, message.TextPlain, strings.NewReader(err.Error()))
+		return text(codes.BadOption, err.Error())
 	}
-	buf := make([]byte, 4)
-	n, _ := message.EncodeUint32(buf, bo)
-	opts = append(opts, message.Option{ID: message.Block2, Value: buf[:n]})
+	opts := append(message.Options(nil), rep.Options...)
+	opts = append(opts, message.Option{ID: message.Block2, Value: encodeUint(bo)})
 	if num == 0 {
-		sb := make([]byte, 4)
-		n, _ := message.EncodeUint32(sb, uint32(len(body)))
-		opts = append(opts, message.Option{ID: message.Size2, Value: sb[:n]})
+		opts = append(opts, message.Option{ID: message.Size2, Value: encodeUint(uint32(len(body)))})
 	}
-	return w.SetResponse(code, cf, bytes.NewReader(body[off:end]), opts...)
+	return &Reply{Code: rep.Code, Format: rep.Format, Body: body[off:end], Options: opts}
+}
+
+func encodeUint(v uint32) []byte {
+	b := make([]byte, 4)
+	n, _ := message.EncodeUint32(b, v)
+	return b[:n]
 }
 
 // Uploads assembles request bodies sent block-wise (Block1, RFC 7959 §2.5),

@@ -13,7 +13,7 @@ import (
 	"github.com/plgd-dev/go-coap/v3/net/blockwise"
 )
 
-func listen(t *testing.T, h mux.Handler) *Server {
+func listen(t testing.TB, h mux.Handler) *Server {
 	t.Helper()
 	if h == nil {
 		h = mux.NewRouter()

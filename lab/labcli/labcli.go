@@ -14,7 +14,6 @@ import (
 	"syscall"
 
 	"tinylab/device"
-	"tinylab/device/coapnet"
 	"tinylab/firewall"
 	"tinylab/lab"
 	"tinylab/lab/repo"
@@ -185,7 +184,7 @@ func Repo(args []string, stdout, stderr io.Writer) int {
 	}
 	out := &syncWriter{w: stdout}
 	r.OnGet(func(p string, size int) { out.println(fmt.Sprintf("serving %s (%d bytes)", p, size)) })
-	srv, err := coapnet.Listen(*listen, r.Handler(), coapnet.Options{})
+	srv, err := r.Listen(*listen)
 	if err != nil {
 		fmt.Fprintln(stderr, "tinylab repo:", err)
 		return 1

@@ -7,6 +7,10 @@
 // listing. A Tamper hook lets an attack scenario change what is served,
 // exactly as a compromised server or a man in the middle would.
 //
+// It answers through coapnet's stateless server: a repository keeps nothing
+// per peer, and go-coap's per-peer response cache, scanned on every datagram,
+// made a device's thousandth block cost far more than its first.
+//
 // repo imports device/coapnet for the block-wise plumbing and nothing else of
 // the project.
 package repo

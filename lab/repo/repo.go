@@ -13,7 +13,6 @@ import (
 
 	"github.com/plgd-dev/go-coap/v3/message"
 	"github.com/plgd-dev/go-coap/v3/message/codes"
-	"github.com/plgd-dev/go-coap/v3/mux"
 
 	"tinylab/device/coapnet"
 )
@@ -170,52 +169,53 @@ func (r *Repo) List(p string) ([]string, error) {
 	return out, nil
 }
 
-// Handler serves the repository: GET of a file (block-wise), GET of a folder
-// or /.well-known/core (link format).
-func (r *Repo) Handler() mux.Handler {
-	return mux.HandlerFunc(func(w mux.ResponseWriter, m *mux.Message) {
-		if m.Code() != codes.GET {
-			_ = w.SetResponse(codes.MethodNotAllowed, message.TextPlain, strings.NewReader("the repository is read-only"))
-			return
+// Respond answers one request to the repository: GET of a file (block-wise),
+// of a folder or of /.well-known/core (link format).
+func (r *Repo) Respond(req *coapnet.Request) *coapnet.Reply {
+	if req.Code != codes.GET {
+		return text(codes.MethodNotAllowed, "the repository is read-only")
+	}
+	p := req.Path
+	if p == "/.well-known/core" {
+		return r.listing(req, "/", true)
+	}
+	c, err := clean(p)
+	if err != nil {
+		return text(codes.BadRequest, err.Error())
+	}
+	if strings.HasSuffix(p, "/") || c == "/" {
+		return r.listing(req, c, false)
+	}
+	data, err := r.Read(c)
+	if err != nil {
+		if _, lerr := r.List(c); lerr == nil {
+			return r.listing(req, c, false)
 		}
-		p, _ := m.Options().Path()
-		p = "/" + strings.TrimPrefix(p, "/")
-		if p == "/.well-known/core" {
-			r.writeListing(w, m, "/", true)
-			return
-		}
-		c, err := clean(p)
-		if err != nil {
-			_ = w.SetResponse(codes.BadRequest, message.TextPlain, strings.NewReader(err.Error()))
-			return
-		}
-		if strings.HasSuffix(p, "/") || c == "/" {
-			r.writeListing(w, m, c, false)
-			return
-		}
-		data, err := r.Read(c)
-		if err != nil {
-			if _, lerr := r.List(c); lerr == nil {
-				r.writeListing(w, m, c, false)
-				return
-			}
-			_ = w.SetResponse(codes.NotFound, message.TextPlain, strings.NewReader("no such file"))
-			return
-		}
-		r.mu.Lock()
-		r.served[c]++
-		onGet := r.onGet
-		r.mu.Unlock()
-		if v, err := m.Options().GetUint32(message.Block2); onGet != nil && (err != nil || v>>4 == 0) {
-			onGet(c, len(data))
-		}
-		_ = coapnet.WriteBody(w, m, codes.Content, message.AppOctets, data)
-	})
+		return text(codes.NotFound, "no such file")
+	}
+	r.mu.Lock()
+	r.served[c]++
+	onGet := r.onGet
+	r.mu.Unlock()
+	if v, err := req.Options.GetUint32(message.Block2); onGet != nil && (err != nil || v>>4 == 0) {
+		onGet(c, len(data))
+	}
+	return coapnet.Slice(req.Options, &coapnet.Reply{Code: codes.Content, Format: message.AppOctets, Body: data})
 }
 
-// writeListing answers with RFC 6690 links to the entries of folder dir;
+func text(code codes.Code, s string) *coapnet.Reply {
+	return &coapnet.Reply{Code: code, Format: message.TextPlain, Body: []byte(s)}
+}
+
+// Listen serves the repository on addr ("127.0.0.1:0" picks a port) with a
+// stateless CoAP server: a repository keeps nothing per peer.
+func (r *Repo) Listen(addr string) (*coapnet.Stateless, error) {
+	return coapnet.ListenStateless(addr, r.Respond)
+}
+
+// listing answers with RFC 6690 links to the entries of folder dir;
 // recursive lists every file (for /.well-known/core).
-func (r *Repo) writeListing(w mux.ResponseWriter, m *mux.Message, dir string, recursive bool) {
+func (r *Repo) listing(req *coapnet.Request, dir string, recursive bool) *coapnet.Reply {
 	var links []string
 	var walk func(d string) error
 	walk = func(d string) error {
@@ -236,8 +236,7 @@ func (r *Repo) writeListing(w mux.ResponseWriter, m *mux.Message, dir string, re
 		return nil
 	}
 	if err := walk(dir); err != nil {
-		_ = w.SetResponse(codes.NotFound, message.TextPlain, strings.NewReader("no such folder"))
-		return
+		return text(codes.NotFound, "no such folder")
 	}
-	_ = coapnet.WriteBody(w, m, codes.Content, message.AppLinkFormat, []byte(strings.Join(links, ",")))
+	return coapnet.Slice(req.Options, &coapnet.Reply{Code: codes.Content, Format: message.AppLinkFormat, Body: []byte(strings.Join(links, ","))})
 }

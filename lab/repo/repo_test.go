@@ -14,14 +14,14 @@ import (
 	"tinylab/device/coapnet"
 )
 
-func serve(t *testing.T, r *Repo) (*coapnet.Server, *coapnet.Server) {
+func serve(t *testing.T, r *Repo) (*coapnet.Stateless, *coapnet.Server) {
 	t.Helper()
-	srv, err := coapnet.Listen("127.0.0.1:0", r.Handler(), coapnet.Options{})
+	srv, err := r.Listen("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Close)
-	cli, err := coapnet.Listen("127.0.0.1:0", r.Handler(), coapnet.Options{})
+	cli, err := coapnet.Listen("127.0.0.1:0", nil, coapnet.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
