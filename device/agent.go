@@ -223,13 +223,7 @@ func (d *Device) adopt(c *Container, cand *candidate) {
 	c.limits = d.cfg.Limits[c.UID]
 	c.locals = map[uint32]uint32{}
 	c.inbox = map[uint32][][]byte{}
-	t := c.Timing()
-	longest := max(t.StartMaxMS, t.LoopMaxMS, t.StopMaxMS)
-	c.inst = vm.NewInstance(c.prog, vm.Config{
-		Helpers:           &hostCalls{c: c},
-		BranchBudget:      d.cfg.BranchBudget,
-		InstructionBudget: d.cfg.CPU.Budget(msDuration(longest)),
-	})
+	c.inst = vm.NewInstance(c.prog, vm.Config{Helpers: &hostCalls{c: c}, BranchBudget: d.cfg.BranchBudget})
 }
 
 // replace installs a new version of a container that is installed already.

@@ -172,6 +172,9 @@ func (c *Container) heartbeat() {
 // fault) when the hook does not end well. ok is false when it failed.
 func (c *Container) run(hook string, pc int, limit time.Duration, limitName string) (r0 uint64, ok bool) {
 	c.extra = 0
+	// Each hook runs under its own limit: more instructions than fit in it at
+	// the cheapest class would certainly be over.
+	c.inst.SetBudgets(c.d.cfg.BranchBudget, c.d.cfg.CPU.Budget(limit))
 	res, err := c.inst.Run(pc, c.data)
 	st := res.Stats
 	cost := c.d.cfg.CPU.Cost(st.ALU, st.LoadStore, st.Branch, st.Divide, st.Call) + c.extra

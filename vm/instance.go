@@ -124,6 +124,15 @@ func budget(v int64, def uint64) uint64 {
 	return uint64(v)
 }
 
+// SetBudgets changes the branch and instruction budgets of the runs that
+// follow (0: the default, negative: no limit), as Config does at creation: a
+// host may give each entry point its own limit (a container's start, loop
+// and stop hooks each have theirs).
+func (in *Instance) SetBudgets(branches, instructions int64) {
+	in.branchBudget = budget(branches, DefaultBranchBudget)
+	in.instrBudget = budget(instructions, DefaultInstructionBudget)
+}
+
 // Program is the program this instance runs.
 func (in *Instance) Program() *Program { return in.prog }
 

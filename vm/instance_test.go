@@ -300,6 +300,16 @@ loop:
 	if !errors.Is(err, vm.ErrOutOfBudget) || res.Stats.Instructions > 20 {
 		t.Fatalf("instruction budget: %v, %+v", err, res.Stats)
 	}
+	// SetBudgets changes the limits of the next runs of the same instance.
+	in := vm.NewInstance(p, vm.Config{})
+	in.SetBudgets(4, 0)
+	if _, err := in.Run(0, nil); !errors.Is(err, vm.ErrOutOfBranches) {
+		t.Fatalf("SetBudgets(4 branches): %v", err)
+	}
+	in.SetBudgets(0, 0)
+	if res, err := in.Run(0, nil); err != nil || res.R0 != 30 {
+		t.Fatalf("SetBudgets back to the defaults: %d, %v", res.R0, err)
+	}
 }
 
 // TestFusedAliasing runs pairs whose second instruction reads the register
