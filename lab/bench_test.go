@@ -1,0 +1,104 @@
+package lab
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	"tinylab/device"
+	"tinylab/firewall"
+	"tinylab/lab/sim"
+)
+
+// fleet builds a lab of n devices, each with its own CoAP socket, and with
+// running containers (0, 1 or 2) of a heartbeating program, loop period 1 s.
+func fleet(tb testing.TB, n, running int) *Lab {
+	tb.Helper()
+	l, err := New(Options{Seed: 1, Mode: sim.Fast})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(l.Close)
+	must(tb, firstErr(l.AddParty("owner", Owner)))
+	must(tb, firstErr(l.AddParty("ops", Tenant)))
+	for _, name := range []string{"a", "b"}[:running] {
+		must(tb, l.Define(ContainerDef{Name: name, Tenant: "ops", Code: code(tb, beatSrc), Grants: firewall.MaskOf(firewall.CallHeartbeat)}))
+	}
+	for i := range n {
+		id := fmt.Sprintf("node-%d", i+1)
+		if _, err := l.AddDevice(DeviceSpec{ID: id, Board: "nrf52dk"}); err != nil {
+			tb.Fatal(err)
+		}
+		for _, name := range []string{"a", "b"}[:running] {
+			must(tb, l.Load(id, name))
+			must(tb, l.Start(id, name))
+		}
+	}
+	return l
+}
+
+func firstErr[T any](_ T, err error) error { return err }
+
+// mem is the live heap and the goroutine stacks.
+func mem() (heap, stack uint64) {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc, m.StackInuse
+}
+
+// BenchmarkDeviceMemory reports the host heap one device takes, idle and with
+// two running containers, as heap growth over 1,000 devices (sockets,
+// go-coap servers, agents, firewalls, VM instances, and the events the bus
+// keeps), and the goroutine stacks beside it (one CoAP server each).
+func BenchmarkDeviceMemory(b *testing.B) {
+	for _, running := range []int{0, 2} {
+		b.Run(fmt.Sprintf("containers=%d", running), func(b *testing.B) {
+			for range b.N {
+				h0, s0 := mem()
+				l := fleet(b, 1000, running)
+				must(b, l.Advance(context.Background(), 5*time.Second))
+				h1, s1 := mem()
+				b.ReportMetric(float64(h1-h0)/1000/1024, "heap-KiB/device")
+				b.ReportMetric(float64(s1-s0)/1000/1024, "stack-KiB/device")
+				l.Close()
+			}
+		})
+	}
+}
+
+// BenchmarkFleet is 1,000 devices with two containers each, loop period 1 s:
+// building the lab (start) and advancing it 60 virtual seconds in Fast mode.
+func BenchmarkFleet(b *testing.B) {
+	b.Run("start", func(b *testing.B) {
+		for range b.N {
+			l := fleet(b, 1000, 2)
+			b.StopTimer()
+			l.Close()
+			b.StartTimer()
+		}
+	})
+	b.Run("advance60s", func(b *testing.B) {
+		for range b.N {
+			b.StopTimer()
+			l := fleet(b, 1000, 2)
+			var beats int
+			l.Bus().Sink(func(e device.Event) {
+				if e.Data.Kind() == device.KindHeartbeat {
+					beats++
+				}
+			})
+			b.StartTimer()
+			must(b, l.Advance(context.Background(), 60*time.Second))
+			b.StopTimer()
+			if beats < 2*1000*59 {
+				b.Fatalf("%d heartbeats in 60 s from 2,000 containers", beats)
+			}
+			l.Close()
+			b.StartTimer()
+		}
+	})
+}
