@@ -1,7 +1,3 @@
-// Command tinylab is a terminal lab of virtual TinyContainer devices.
-//
-// main parses the first word of the command line and hands the rest to the
-// package that owns that command; it wires the pieces and does nothing else.
 package main
 
 import (
