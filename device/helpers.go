@@ -169,18 +169,31 @@ func (c *Container) saulRead(req firewall.Request, args *[5]uint64, mem *vm.Memo
 	return 1
 }
 
-// read is TinyContainer's read(fd, buf, size): what the endpoint's peer
-// offers, into the container's buffer.
-func (c *Container) read(req firewall.Request, args *[5]uint64, mem *vm.Memory) uint64 {
+// transfer is the common part of read and write (fd, buf, size): the
+// buffer checked against the container's memory (for writing into it when
+// reading, for reading from it when writing) and the firewall's decision on
+// the endpoint behind the fd, both in one decision.
+func (c *Container) transfer(req firewall.Request, args *[5]uint64, mem *vm.Memory, into bool) (firewall.Endpoint, []byte, bool) {
 	req.FD = int32(args[0])
 	n := int(min(args[2], maxIO))
-	buf, err := mem.Write(args[1], n)
+	access := mem.Read
+	if into {
+		access = mem.Write
+	}
+	buf, err := access(args[1], n)
 	if err != nil {
 		req.Fault = err
 	}
 	c.extra += serviceCall
 	ep, dec := c.d.fw.Resolve(req)
-	if !dec.Allowed {
+	return ep, buf, dec.Allowed
+}
+
+// read is TinyContainer's read(fd, buf, size): what the endpoint's peer
+// offers, into the container's buffer.
+func (c *Container) read(req firewall.Request, args *[5]uint64, mem *vm.Memory) uint64 {
+	ep, buf, ok := c.transfer(req, args, mem, true)
+	if !ok {
 		return refused
 	}
 	switch ep.Peer {
@@ -207,15 +220,8 @@ func (c *Container) read(req firewall.Request, args *[5]uint64, mem *vm.Memory) 
 // write is TinyContainer's write(fd, buf, size): the container's bytes to
 // the endpoint's peer.
 func (c *Container) write(req firewall.Request, args *[5]uint64, mem *vm.Memory) uint64 {
-	req.FD = int32(args[0])
-	n := int(min(args[2], maxIO))
-	data, err := mem.Read(args[1], n)
-	if err != nil {
-		req.Fault = err
-	}
-	c.extra += serviceCall
-	ep, dec := c.d.fw.Resolve(req)
-	if !dec.Allowed {
+	ep, data, ok := c.transfer(req, args, mem, false)
+	if !ok {
 		return refused
 	}
 	switch ep.Peer {

@@ -27,8 +27,9 @@ type list []string
 func (l *list) String() string     { return strings.Join(*l, ",") }
 func (l *list) Set(v string) error { *l = append(*l, v); return nil }
 
-// parse parses flags that may come before or after the positional arguments.
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+// Parse parses flags that may come before or after the positional arguments,
+// as users type them, and returns the positional arguments.
+func Parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -61,7 +62,7 @@ func Device(args []string, stdout, stderr io.Writer) int {
 	var trust, owners list
 	fs.Var(&trust, "trust", "SUIT manifest signer to trust (PEM or 32-byte hex Ed25519; repeatable)")
 	fs.Var(&owners, "owner", "container token issuer (PEM or hex Ed25519; repeatable)")
-	pos, err := parse(fs, args)
+	pos, err := Parse(fs, args)
 	if err != nil {
 		return 2
 	}
@@ -169,7 +170,7 @@ func Repo(args []string, stdout, stderr io.Writer) int {
 		fs.PrintDefaults()
 	}
 	listen := fs.String("listen", "127.0.0.1:5684", "address to serve on; port 0 picks a free one")
-	pos, err := parse(fs, args)
+	pos, err := Parse(fs, args)
 	if err != nil {
 		return 2
 	}

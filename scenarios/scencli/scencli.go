@@ -16,6 +16,7 @@ import (
 
 	"tinylab/device"
 	"tinylab/lab"
+	"tinylab/lab/labcli"
 	"tinylab/lab/sim"
 	"tinylab/scenarios"
 )
@@ -37,21 +38,6 @@ func List(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// parse parses flags placed before or after the positional arguments.
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos, args = append(pos, args[0]), args[1:]
-	}
-}
-
 // Run is `tinylab run NAME|FILE`: exit 0 when every expectation held, 1
 // naming the first that failed, 2 for a scenario that cannot be read.
 func Run(args []string, stdout, stderr io.Writer) int {
@@ -68,7 +54,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	record := fs.String("record", "", "write the transcript (JSON Lines) to FILE")
 	asJSON := fs.Bool("json", false, "print the transcript as JSON Lines instead of text")
 	state := fs.String("state", "", "keep each device's flash in DIR/<device>/ across runs")
-	pos, err := parse(fs, args)
+	pos, err := labcli.Parse(fs, args)
 	if err != nil {
 		return 2
 	}
@@ -220,7 +206,7 @@ func Replay(ui func(events []device.Event) error) func(args []string, stdout, st
 			fs.PrintDefaults()
 		}
 		printOnly := fs.Bool("print", false, "print the events instead of opening the UI")
-		pos, err := parse(fs, args)
+		pos, err := labcli.Parse(fs, args)
 		if err != nil {
 			return 2
 		}

@@ -8,45 +8,15 @@
  * Endpoints (in its metadata): 1 = heart rate (local, in),
  * 2 = display (local, out). Grants: heartbeat, open, close, read, write, log.
  */
-#include "tinylab.h"
+#include "zones.h"
 
 enum { EP_HR = 1, EP_DISPLAY = 2 };
 
-static uint32_t thresholds[4];
 static int zone_shown;
-
-/* parse reads up to four comma-separated numbers from the data. */
-static void parse(const uint8_t *data, uint32_t len)
-{
-	uint32_t n = 0, v = 0;
-	for (uint32_t i = 0; i < len && i < 64 && n < 4; i++) {
-		uint8_t c = data[i];
-		if (c >= '0' && c <= '9') {
-			v = v * 10 + (c - '0');
-		} else {
-			thresholds[n++] = v;
-			v = 0;
-		}
-	}
-	if (n < 4) {
-		thresholds[n] = v;
-	}
-}
-
-static int zone(int32_t hr)
-{
-	int z = 1;
-	for (int i = 0; i < 4; i++) {
-		if (hr >= (int32_t)thresholds[i]) {
-			z = i + 2;
-		}
-	}
-	return z;
-}
 
 int start(const uint8_t *data, uint32_t len)
 {
-	parse(data, len);
+	zones_parse(data, len);
 	tl_printf("session starts: zones at %d %d %d %d bpm", thresholds[0], thresholds[1], thresholds[2], thresholds[3]);
 	tl_show(EP_DISPLAY, "Welcome!", 8);
 	return 0;
@@ -56,8 +26,8 @@ int loop(const uint8_t *data, uint32_t len)
 {
 	int32_t hr;
 	if (tl_read_i32(EP_HR, &hr) == 0) {
-		int z = zone(hr);
 		uint32_t bpm = hr < 0 ? 0 : (uint32_t)hr; /* BPF before v4 divides unsigned only */
+		int z = zone(bpm);
 		char text[] = "Zone ? - ??? bpm";
 		text[5] = '0' + z;
 		text[9] = '0' + (bpm / 100) % 10;

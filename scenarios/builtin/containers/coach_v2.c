@@ -6,40 +6,11 @@
  *
  * Endpoints: 1 = heart rate (in), 2 = display (out), 3 = repetitions (in).
  */
-#include "tinylab.h"
+#include "zones.h"
 
 enum { EP_HR = 1, EP_DISPLAY = 2, EP_REPS = 3 };
 
-static uint32_t thresholds[4];
 static int zone_shown;
-
-static void parse(const uint8_t *data, uint32_t len)
-{
-	uint32_t n = 0, v = 0;
-	for (uint32_t i = 0; i < len && i < 64 && n < 4; i++) {
-		uint8_t c = data[i];
-		if (c >= '0' && c <= '9') {
-			v = v * 10 + (c - '0');
-		} else {
-			thresholds[n++] = v;
-			v = 0;
-		}
-	}
-	if (n < 4) {
-		thresholds[n] = v;
-	}
-}
-
-static int zone(uint32_t hr)
-{
-	int z = 1;
-	for (int i = 0; i < 4; i++) {
-		if (hr >= thresholds[i]) {
-			z = i + 2;
-		}
-	}
-	return z;
-}
 
 /* digits writes n (0..999) right-aligned in three characters. */
 static void digits(char *p, uint32_t n)
@@ -51,7 +22,7 @@ static void digits(char *p, uint32_t n)
 
 int start(const uint8_t *data, uint32_t len)
 {
-	parse(data, len);
+	zones_parse(data, len);
 	tl_printf("v2: session starts, counting repetitions too");
 	tl_show(EP_DISPLAY, "Coach v2 ready", 14);
 	return 0;
