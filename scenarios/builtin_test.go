@@ -111,7 +111,7 @@ func TestBuiltinsPacedAsFast(t *testing.T) {
 	if testing.Short() {
 		t.Skip("paced runs take wall time")
 	}
-	for _, name := range []string{"mycoach", "update-attacks"} {
+	for _, name := range []string{"hello", "mycoach", "smartdronebox", "update-attacks", "firewall-tour"} {
 		t.Run(name, func(t *testing.T) {
 			fast, paced := untimed(transcript(t, name, sim.Fast)), untimed(transcript(t, name, sim.Paced))
 			if !bytes.Equal(fast, paced) {
