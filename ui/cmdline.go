@@ -36,6 +36,10 @@ type cmdLine struct {
 	hpos    int // len(history) while editing a new line
 	draft   string
 	console []consoleLine
+	// cycling through ambiguous completions with tab
+	cands []string
+	next  int
+	set   string // the value the last completion left
 }
 
 func newCmdLine(th *theme.Theme) cmdLine {
@@ -107,11 +111,21 @@ func (c *cmdLine) browse(up bool) {
 }
 
 // complete applies the lab's completions of the last word: the one
-// completion, or the longest prefix they share (listing them).
+// completion, or the longest prefix they share (listing them); tab again
+// cycles through them.
 func (c *cmdLine) complete(cands []string) {
 	v := c.in.Value()
 	i := strings.LastIndexByte(v, ' ') + 1
 	word := v[i:]
+	if len(c.cands) > 1 && v == c.set {
+		w := c.cands[c.next%len(c.cands)]
+		c.next++
+		c.set = v[:i] + w
+		c.in.SetValue(c.set)
+		c.in.CursorEnd()
+		return
+	}
+	c.cands, c.next = nil, 0
 	switch len(cands) {
 	case 0:
 		c.print(lineHint, "no completion for "+quote(word))
@@ -127,10 +141,9 @@ func (c *cmdLine) complete(cands []string) {
 			p = p[:len(p)-1]
 		}
 	}
-	if len(p) > len(word) {
-		c.in.SetValue(v[:i] + p)
-		c.in.CursorEnd()
-	}
+	c.in.SetValue(v[:i] + p)
+	c.in.CursorEnd()
+	c.cands, c.set = cands, v[:i]+p
 	c.print(lineHint, strings.Join(cands, "  "))
 }
 

@@ -34,7 +34,7 @@ type layout struct {
 }
 
 // Smallest terminal the panes are drawn in; below it the UI says so.
-const minW, minH = 40, 12
+const minW, minH = 60, 14
 
 // storyRows is how many lines the story would like: its title, the
 // narration (wrapped) and its last line.

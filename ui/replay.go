@@ -35,6 +35,7 @@ type replaying struct {
 	fresh   bool
 	ended   bool
 	pending int // deliver at least the events before this index (a jump)
+	hold    int // deliver no event from this index on (-1: none): a step's end
 	now     func() time.Time
 }
 
@@ -45,7 +46,7 @@ func newReplay(events []device.Event, title string, speed float64, now func() ti
 	if speed <= 0 {
 		speed = 1
 	}
-	r := &replaying{title: title, events: evs, speed: min(max(speed, sim.MinSpeed), sim.MaxSpeed), now: now}
+	r := &replaying{title: title, events: evs, speed: min(max(speed, sim.MinSpeed), sim.MaxSpeed), now: now, hold: -1}
 	for i, e := range evs {
 		if _, ok := e.Data.(scenarios.StepStarted); ok {
 			r.starts = append(r.starts, i)
@@ -72,9 +73,19 @@ func (r *replaying) frame(detail string) frame {
 	r.wall = now
 	f := frame{restart: r.fresh}
 	r.fresh = false
-	// events up to a step jumped to, then those whose time has come
-	f.events = r.deliver(func(e device.Event) bool { return r.pos < r.pending || e.At <= r.t })
+	// the events before a step jumped to at once, then those whose time has
+	// come, never past the hold
+	f.events = r.deliver(func(e device.Event) bool {
+		return (r.hold < 0 || r.pos < r.hold) && (r.pos < r.pending || e.At <= r.t)
+	})
 	r.pending = 0
+	if r.hold >= 0 && r.pos >= r.hold && !r.paused {
+		// the step played to its end: wait for the presenter, as live
+		r.paused = true
+		if r.pos > 0 {
+			r.t = r.events[r.pos-1].At
+		}
+	}
 	if r.pos >= len(r.events) && !r.ended {
 		r.ended, r.paused = true, true
 		if len(r.events) > 0 {
@@ -85,7 +96,7 @@ func (r *replaying) frame(detail string) frame {
 	f.snap.Speed, f.snap.Paused, f.snap.Mode = r.speed, r.paused, sim.Paced
 	f.story = r.fold.story
 	if r.ended {
-		f.busy = "end of the recording"
+		f.busy = "end of the recording · space plays it again"
 	}
 	f.took = time.Since(start)
 	return f
@@ -101,59 +112,65 @@ func (r *replaying) deliver(ok func(device.Event) bool) []device.Event {
 	return r.events[from:r.pos]
 }
 
+// at is where the replay is: the next event to show, counting a jump asked
+// for and not yet shown.
+func (r *replaying) at() int { return max(r.pos, r.pending) }
+
+// next plays the next step, as a presenter's n does live: the rest of the
+// current step at once, then the next step in time, holding at its end.
 func (r *replaying) next() tea.Cmd {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, s := range r.starts {
-		if s >= max(r.pos, r.pending) {
-			r.pending = s + 1
-			r.t = max(r.t, r.events[s].At)
-			r.wall = r.now()
-			st := r.events[s].Data.(scenarios.StepStarted)
-			return note(fmt.Sprintf("step %d/%d: %s", st.Index, st.Total, st.Title), false)
-		}
+	k := sort.SearchInts(r.starts, r.at())
+	if k >= len(r.starts) {
+		return note("no step after this point in the recording", false)
 	}
-	return note("no step after this point in the recording", false)
+	m := r.starts[k]
+	r.pending, r.t, r.paused, r.ended = m, r.events[m].At, false, false
+	r.hold = -1
+	if k+1 < len(r.starts) {
+		r.hold = r.starts[k+1]
+	}
+	r.wall = r.now()
+	st := r.events[m].Data.(scenarios.StepStarted)
+	return note(fmt.Sprintf("step %d/%d: %s", st.Index, st.Total, st.Title), false)
 }
 
+// back goes to the start of the step shown (of the one before when already
+// there), paused.
 func (r *replaying) back() tea.Cmd {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	// the step marker before the one playing now
-	cur := -1
-	for k, s := range r.starts {
-		if s < max(r.pos, r.pending) {
-			cur = k
-		}
+	k := sort.SearchInts(r.starts, r.at()) - 1
+	if k < 0 {
+		r.rewind(0)
+		return note("at the start of the recording", false)
 	}
-	target := 0
-	if cur > 0 {
-		target = r.starts[cur-1] + 1
-	}
-	r.rewind(target)
-	return note("back in the recording", false)
+	r.rewind(r.starts[k])
+	st := r.events[r.starts[k]].Data.(scenarios.StepStarted)
+	return note(fmt.Sprintf("before step %d/%d · n plays it", st.Index, st.Total), false)
 }
 
 func (r *replaying) reset() tea.Cmd {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.rewind(0)
-	r.paused = false
-	return note("the recording starts again", false)
+	return note("the recording starts again · space plays, n plays a step", false)
 }
 
-// rewind starts the fold again and passes the first n events.
+// rewind starts the fold again, shows the first n events and holds there,
+// paused.
 func (r *replaying) rewind(n int) {
 	r.fold = newFold(r.title, r.events)
-	r.pos, r.fresh, r.ended = 0, true, false
-	if len(r.events) > 0 {
-		r.t = r.events[0].At
-	}
+	r.pos, r.fresh, r.ended, r.paused = 0, true, false, true
+	r.pending, r.hold = n, n
+	r.t = 0
 	if n > 0 {
 		r.t = r.events[n-1].At
+	} else if len(r.events) > 0 {
+		r.t = r.events[0].At
 	}
 	r.wall = r.now()
-	r.pending = n
 }
 
 func (r *replaying) playPause() tea.Cmd {
@@ -163,6 +180,7 @@ func (r *replaying) playPause() tea.Cmd {
 		r.rewind(0)
 	}
 	r.paused = !r.paused
+	r.hold = -1
 	r.wall = r.now()
 	return nil
 }

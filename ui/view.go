@@ -214,7 +214,13 @@ func (m *model) footer() string {
 	for _, b := range m.keys.short() {
 		hints = append(hints, th.Key.Render(b.Help().Key)+" "+th.Dim.Render(shortDesc[b.Help().Key]))
 	}
-	return pane.Fit(" "+strings.Join(hints, th.Dim.Render(" · ")), m.w)
+	// drop the hints before "? help" and "q quit" until the line fits
+	line := " " + strings.Join(hints, th.Dim.Render(" · "))
+	for len(hints) > 2 && ansi.StringWidth(line) > m.w {
+		hints = append(hints[:len(hints)-3], hints[len(hints)-2:]...)
+		line = " " + strings.Join(hints, th.Dim.Render(" · "))
+	}
+	return pane.Fit(line, m.w)
 }
 
 // shortDesc are the footer's words for its keys.
@@ -226,21 +232,30 @@ var shortDesc = map[string]string{
 // overlayConsole draws the command console above the command line.
 func (m *model) overlayConsole(lines []string) {
 	th := m.th
-	h := min(len(m.cmd.console)+2, max((m.h-2)/2, 4))
+	// the newest lines, wrapped to the console's width
+	iw := pane.Inner(m.w)
+	limit := max((m.h-2)/2, 4) - 2
 	var body []string
-	from := max(len(m.cmd.console)-(h-2), 0)
-	for _, l := range m.cmd.console[from:] {
-		switch l.kind {
-		case lineCmd:
-			body = append(body, th.Accent.Render("› ")+th.Strong.Render(l.text))
-		case lineErr:
-			body = append(body, th.Bad.Render(l.text))
-		case lineHint:
-			body = append(body, th.Dim.Render(l.text))
-		default:
-			body = append(body, l.text)
+	for i := len(m.cmd.console) - 1; i >= 0 && len(body) < limit; i-- {
+		l := m.cmd.console[i]
+		// ansi.Wrap keeps the indentation of JSON answers
+		wrapped := strings.Split(ansi.Wrap(l.text, max(iw-2, 1), ""), "\n")
+		for k := len(wrapped) - 1; k >= 0 && len(body) < limit; k-- {
+			var s string
+			switch {
+			case l.kind == lineCmd && k == 0:
+				s = th.Accent.Render("› ") + th.Strong.Render(wrapped[k])
+			case l.kind == lineErr:
+				s = th.Bad.Render("  " + wrapped[k])
+			case l.kind == lineHint:
+				s = th.Dim.Render("  " + wrapped[k])
+			default:
+				s = "  " + wrapped[k]
+			}
+			body = append([]string{s}, body...)
 		}
 	}
+	h := len(body) + 2
 	box := pane.Frame(th, "console", th.Dim.Render("esc closes · clear empties"), true, m.w, h, body)
 	y0 := m.h - 1 - h
 	for i, l := range box {

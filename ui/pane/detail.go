@@ -91,6 +91,14 @@ func (d Detail) Render(t *theme.Theme, w, h int) []string {
 		sw := max(w-24-Width(sel.UID), 4)
 		out = append(out, t.Heart.Render("♥ ")+sel.UID+" "+t.Info.Render(Sparkline(sel.Intervals, sw))+t.Dim.Render(fmt.Sprintf(" last +%.3fs", last.Seconds())))
 	}
+	// with room to spare: who spends the energy, and the selected container
+	// in full
+	if !d.Partial && len(dev.Containers) > 1 {
+		out = append(out, d.shares(t, w))
+	}
+	if sel != nil {
+		out = append(out, d.about(t, sel))
+	}
 	return Lines(out, w, h)
 }
 
@@ -196,6 +204,39 @@ func (d Detail) peers(t *theme.Theme) string {
 	return strings.Join(parts, t.Dim.Render(" · "))
 }
 
+// shares draws each container's part of the energy the containers spent.
+func (d Detail) shares(t *theme.Theme, w int) string {
+	var total int64
+	for _, c := range d.Dev.Containers {
+		total += c.EnergyMicroJ
+	}
+	if total <= 0 {
+		return ""
+	}
+	bw := max(min((w-8)/len(d.Dev.Containers)-16, 10), 3)
+	parts := []string{t.Dim.Render("energy")}
+	for _, c := range d.Dev.Containers {
+		f := float64(c.EnergyMicroJ) / float64(total)
+		parts = append(parts, c.UID+" "+Bar(t, f, bw)+fmt.Sprintf(" %d%%", int(f*100+0.5)))
+	}
+	return strings.Join(parts, "  ")
+}
+
+// about is the selected container's counters on one line.
+func (d Detail) about(t *theme.Theme, c *device.ContainerInfo) string {
+	dim := t.Dim.Render
+	s := t.Strong.Render(c.UID) + dim(" · slot ") + fmt.Sprint(c.Slot)
+	if !d.Partial {
+		s += dim(" · seq ") + fmt.Sprint(c.Seq) + dim(" · from ") + c.Origin + dim(" · grants ") + c.Mask +
+			dim(" · allowed ") + fmt.Sprint(c.Allowed)
+	}
+	s += dim(" · denied ") + fmt.Sprint(c.Denied) + dim(" · faults ") + fmt.Sprint(c.Faults)
+	if !d.Partial {
+		s += dim(" · restarts ") + fmt.Sprint(c.Restarts) + dim(" · last loop ") + fmt.Sprintf("%d µs", c.LastLoopUs)
+	}
+	return s
+}
+
 func (d Detail) memory(t *theme.Theme, w int) string {
 	u := d.Dev.Usage
 	bw := 6
@@ -241,7 +282,10 @@ func StateMachine(t *theme.Theme, cur device.State, w int) string {
 	if s := draw(Abbrev, "→", " "); Width(s) <= w {
 		return s
 	}
-	return t.Dim.Render("state ") + stateCell(t, cur, cur, cur.String())
+	if s := t.Dim.Render("state ") + stateCell(t, cur, cur, cur.String()); Width(s) <= w {
+		return s
+	}
+	return stateCell(t, cur, cur, Abbrev(cur))
 }
 
 func stateCell(t *theme.Theme, s, cur device.State, name string) string {

@@ -64,7 +64,7 @@ func (d Devices) Render(t *theme.Theme, w, h int) []string {
 	deniedW := 0
 	for i := d.Top; i < len(d.List) && i < d.Top+h; i++ {
 		if n := d.List[i].Denied; n > 0 {
-			deniedW = max(deniedW, len(fmt.Sprint(n))+2)
+			deniedW = max(deniedW, len(fmt.Sprint(n))+1)
 		}
 	}
 	out := make([]string, 0, h)
@@ -135,7 +135,10 @@ func (d Devices) containers(t *theme.Theme, s *device.Summary, n int) string {
 		if s.UpdateTotal > 0 {
 			p = fmt.Sprintf(" %d%%", s.UpdateDone*100/s.UpdateTotal)
 		}
-		return t.Info.Render("⇩ updating" + p)
+		if n >= 14 {
+			return t.Info.Render("⇩ updating" + p)
+		}
+		return t.Info.Render("⇩" + p)
 	}
 	if len(s.Containers) == 0 {
 		return t.Dim.Render("—")

@@ -105,37 +105,11 @@ func (s Story) Render(t *theme.Theme, w, h int, hint string) []string {
 		}
 		foot = append(foot, Spread(s.outcome(t, i), hint, w))
 	}
-	// with room to spare, the list of steps and the current step's checks
+	// with room to spare, the steps around the current one and its checks
 	extra := h - len(top) - len(body) - len(foot)
 	if extra >= 3 && n > 0 {
-		var more []string
-		more = append(more, "")
-		for k, st := range s.Steps {
-			line := fmt.Sprintf("%s %2d. %s", st.State.Mark(), k+1, st.Title)
-			style := t.Dim
-			switch {
-			case k == s.Current:
-				style = t.Strong
-			case st.State == Held:
-				style = t.OK
-			case st.State == Failed:
-				style = t.Bad
-			}
-			more = append(more, style.Render(line))
-			if k == s.Current {
-				for _, c := range st.Checks {
-					if c.OK {
-						more = append(more, t.OK.Render("      ✓ ")+c.Want)
-					} else {
-						more = append(more, t.Bad.Render("      ✗ "+c.Want+": got "+c.Got))
-					}
-				}
-			}
-		}
-		if len(more) > extra {
-			more = more[:extra]
-		}
-		body = append(body, more...)
+		body = append(body, "")
+		body = append(body, s.list(t, extra-1)...)
 	}
 	room := max(h-len(top)-len(foot), 0)
 	if len(body) > room {
@@ -151,6 +125,43 @@ func (s Story) Render(t *theme.Theme, w, h int, hint string) []string {
 		out = append(out[:h-1], out[len(out)-1])
 	}
 	return Lines(out, w, h)
+}
+
+// list draws up to n lines of the step list: a window of steps around the
+// current one, with the current step's checks under it.
+func (s Story) list(t *theme.Theme, n int) []string {
+	cur := max(s.Current, 0)
+	var checks []string
+	if s.Current >= 0 {
+		for _, c := range s.Steps[cur].Checks {
+			if c.OK {
+				checks = append(checks, t.OK.Render("      ✓ ")+c.Want)
+			} else {
+				checks = append(checks, t.Bad.Render("      ✗ "+c.Want+": got "+c.Got))
+			}
+		}
+	}
+	checks = checks[:min(len(checks), max(n-3, 0))]
+	rows := n - len(checks)
+	from := min(max(cur-rows/2, 0), max(len(s.Steps)-rows, 0))
+	var out []string
+	for k := from; k < len(s.Steps) && len(out) < rows+len(checks); k++ {
+		st := s.Steps[k]
+		style := t.Dim
+		switch {
+		case k == s.Current:
+			style = t.Strong
+		case st.State == Held:
+			style = t.OK
+		case st.State == Failed:
+			style = t.Bad
+		}
+		out = append(out, style.Render(fmt.Sprintf("%s %2d. %s", st.State.Mark(), k+1, st.Title)))
+		if k == s.Current {
+			out = append(out, checks...)
+		}
+	}
+	return out
 }
 
 // outcome is the step's last line: what to watch while it plays, then how it

@@ -219,7 +219,7 @@ func checkRows(t *theme.Theme, cs []Check, w, n int) []string {
 	for _, r := range rows {
 		out = append(out, checkLine(t, *r.check, 10, w)...)
 	}
-	if len(pending) > 0 {
+	if len(pending) > 0 && len(out) < n {
 		out = append(out, t.Dim.Render("· "+strings.Join(pending, " · ")))
 	}
 	if len(out) > n {
