@@ -26,7 +26,7 @@ typedef __UINT32_TYPE__ uint32_t;
 typedef __INT64_TYPE__ int64_t;
 typedef __UINT64_TYPE__ uint64_t;
 
-/* grant: log */
+/* grant: log. BPF passes at most five arguments: the format and four values. */
 static long (*const tl_printf)(const char *fmt, ...) = (void *)0x01;
 /* grant: memcpy */
 static void *(*const tl_memcpy)(void *dst, const void *src, uint32_t n) = (void *)0x02;
@@ -38,6 +38,8 @@ static int (*const tl_fetch_global)(uint32_t key, uint32_t *value) = (void *)0x1
 /* grant: time. Virtual time of the lab. */
 static uint32_t (*const tl_now_ms)(void) = (void *)0x20;
 static uint32_t (*const tl_ztimer_now)(void) = (void *)0x60;
+/* advances *last by period (µs); loops are paced by the agent, so it does not sleep */
+static int (*const tl_ztimer_periodic_wakeup)(uint32_t *last, uint32_t period) = (void *)0x61;
 
 /* grant: sensors. RIOT's SAUL registry: a handle by index or by type. */
 typedef struct {
