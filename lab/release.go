@@ -136,15 +136,6 @@ func ParseAttack(s string) (Attack, error) {
 	return 0, fmt.Errorf("unknown attack %q (known: %s)", s, strings.Join(attackNames[1:], ", "))
 }
 
-// Attacks lists every attack.
-func Attacks() []Attack {
-	out := make([]Attack, 0, len(attackNames)-1)
-	for i := 1; i < len(attackNames); i++ {
-		out = append(out, Attack(i))
-	}
-	return out
-}
-
 // Release is one published update of a container for one board.
 type Release struct {
 	Container string // uid
