@@ -39,7 +39,15 @@ func (d *Device) Handler() mux.Handler {
 			}
 			body = b
 		}
-		d.env.Do(func() { d.serve(w, r, path, body) })
+		d.env.Do(func() {
+			// a bug in a resource answers 5.00 instead of ending the process
+			defer func() {
+				if v := recover(); v != nil {
+					text(w, codes.InternalServerError, fmt.Sprintf("internal error: %v", v))
+				}
+			}()
+			d.serve(w, r, path, body)
+		})
 	})
 }
 

@@ -110,6 +110,9 @@ func New(opts Options) (*Lab, error) {
 		runner: coapnet.NewRunner(4 * time.Second),
 		byID:   map[string]*Node{}, defs: map[string]*ContainerDef{},
 	}
+	// A bug in one device must not end a demo: it is reported and the world
+	// goes on (the transcript shows it).
+	l.world.OnPanic(func(v any) { l.note(fmt.Sprintf("internal error, please report it: %v", v)) })
 	var err error
 	if l.repo, err = repo.New(opts.RepoDir); err != nil {
 		return nil, err

@@ -32,7 +32,7 @@ func (w *World) Go(fn func(*Task)) *Task {
 			t.cancel()
 			t.yield <- struct{}{}
 		}()
-		fn(t)
+		w.guard(func() { fn(t) })
 	}()
 	t.wake.Reset(w.now)
 	return t

@@ -77,6 +77,31 @@ type World struct {
 
 	holdStart time.Time // when a paced world began holding for I/O in flight
 	holding   bool
+
+	onPanic func(v any) // told of a timer or task that panicked; the world goes on
+}
+
+// OnPanic sets what to do when a timer or a task panics: a bug in one device
+// must not stop a demo, so the world recovers, reports it here and goes on.
+// Without it a panic propagates.
+func (w *World) OnPanic(fn func(v any)) {
+	w.mu.Lock()
+	w.onPanic = fn
+	w.mu.Unlock()
+}
+
+// guard runs fn, recovering a panic when OnPanic is set. World held.
+func (w *World) guard(fn func()) {
+	if w.onPanic == nil {
+		fn()
+		return
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			w.onPanic(v)
+		}
+	}()
+	fn()
 }
 
 // Option configures a World.
@@ -309,7 +334,7 @@ func (w *World) runOne(limit time.Duration) bool {
 	}
 	t := heap.Pop(&w.queue).(*Timer)
 	w.now = t.at
-	t.fn()
+	w.guard(t.fn)
 	return true
 }
 

@@ -271,3 +271,21 @@ func TestPacedBreakPausesAtTheTimer(t *testing.T) {
 	}
 	w.Stop()
 }
+
+func TestPanicsAreReportedAndTheWorldGoesOn(t *testing.T) {
+	w := New(Fast)
+	var reported []any
+	w.OnPanic(func(v any) { reported = append(reported, v) })
+	ran := false
+	w.Do(func() {
+		w.At(time.Second, func() { panic("a bug in a timer") })
+		w.Go(func(*Task) { panic("a bug in a task") })
+		w.At(2*time.Second, func() { ran = true })
+	})
+	if err := w.RunUntil(context.Background(), 3*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if len(reported) != 2 || !ran {
+		t.Fatalf("reported %v, later timer ran: %v", reported, ran)
+	}
+}
