@@ -133,7 +133,7 @@ func (w *World) Do(fn func()) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.catchUp()
-	fn()
+	w.guard(fn)
 }
 
 // catchUp moves Now to the paced wall-derived time when nothing is due before it.
