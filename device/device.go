@@ -87,8 +87,9 @@ type Device struct {
 	ramSlot [2][]byte    // RIOT's .ram.0 and .ram.1
 	globals map[uint32]uint32
 
-	usedPJ      int64         // energy spent since the battery was full
-	sleptUntil  time.Duration // idle energy is charged up to here
+	usedPJ      int64         // energy spent working (CPU, radio) since the battery was full
+	idlePJ      int64         // idle energy of the power cycles before this one
+	onSince     time.Duration // when the device last powered on
 	lastPercent int           // battery state last reported, in tenths of a percent
 
 	update     *updateRun        // the update in progress, if any
@@ -241,25 +242,26 @@ func (d *Device) SetSensor(name string, v float64) error {
 	return nil
 }
 
-// chargeIdle brings the sleep-current energy up to now.
-func (d *Device) chargeIdle() {
-	now := d.env.Now()
-	if now > d.sleptUntil {
-		d.usedPJ += d.cfg.Energy.SleepPJ(now - d.sleptUntil)
-		d.sleptUntil = now
+// spentPJ is all the energy spent so far: the work charged as it happens,
+// and the idle current over the whole time powered, computed from the time
+// itself so that no reading (a snapshot, a frame) changes the total.
+func (d *Device) spentPJ() int64 {
+	idle := d.idlePJ
+	if d.on {
+		idle += d.cfg.Energy.SleepPJ(d.env.Now() - d.onSince)
 	}
+	return d.usedPJ + idle
 }
 
 // charge adds energy spent by the device (or one of its containers) and
 // reports the battery each time it crosses a whole percent, so the log stays
 // readable; an empty battery switches the device off.
 func (d *Device) charge(pj int64) {
-	d.chargeIdle()
 	d.usedPJ += pj
 	pm := d.BatteryPermille()
 	if pm/10 < d.lastPercent/10 {
 		d.lastPercent = pm
-		d.emit(Energy{BatteryPermille: pm, UsedMicroJoule: d.usedPJ / 1_000_000})
+		d.emit(Energy{BatteryPermille: pm, UsedMicroJoule: d.spentPJ() / 1_000_000})
 	}
 	if pm == 0 && d.on {
 		d.powerOff("battery empty")
@@ -269,13 +271,13 @@ func (d *Device) charge(pj int64) {
 // BatteryPermille is the state of charge in tenths of a percent, rounded
 // up: a full battery reads 100.0% until a tenth of a percent is spent.
 func (d *Device) BatteryPermille() int {
-	capPJ := d.cfg.Energy.CapacityPJ()
-	if capPJ <= 0 || d.usedPJ >= capPJ {
+	capPJ, spent := d.cfg.Energy.CapacityPJ(), d.spentPJ()
+	if capPJ <= 0 || spent >= capPJ {
 		return 0
 	}
-	left := capPJ - d.usedPJ
+	left := capPJ - spent
 	return int((left*1000 + capPJ - 1) / capPJ)
 }
 
 // UsedMicroJoule is the energy spent since the battery was full.
-func (d *Device) UsedMicroJoule() int64 { return d.usedPJ / 1_000_000 }
+func (d *Device) UsedMicroJoule() int64 { return d.spentPJ() / 1_000_000 }

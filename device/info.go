@@ -115,7 +115,6 @@ type Snapshot struct {
 
 // Snapshot copies the device's state.
 func (d *Device) Snapshot() Snapshot {
-	d.chargeIdle()
 	s := Snapshot{
 		ID: d.cfg.ID, Board: d.cfg.Board, Powered: d.on, Boots: d.boots,
 		BatteryPermille: d.BatteryPermille(), UsedMicroJoule: d.UsedMicroJoule(),
@@ -167,7 +166,6 @@ type Summary struct {
 
 // Summary describes the device for a list.
 func (d *Device) Summary() Summary {
-	d.chargeIdle()
 	s := Summary{
 		ID: d.cfg.ID, Board: d.cfg.Board.Name, Powered: d.on, BatteryPermille: d.BatteryPermille(),
 		Updating: d.update != nil, UpdateDone: d.suitStatus.Done, UpdateTotal: d.suitStatus.Total,

@@ -45,7 +45,7 @@ func (d *Device) PowerOn(reason string) error {
 	}
 	d.on = true
 	d.boots++
-	d.sleptUntil = d.env.Now()
+	d.onSince = d.env.Now()
 	d.emit(Boot{Board: d.cfg.Board.Name, Reason: reason})
 	if d.cfg.PersistRAM {
 		for i := range d.ramSlot {
@@ -118,7 +118,7 @@ func (d *Device) PowerCut(reason string) error {
 }
 
 func (d *Device) powerOff(reason string) {
-	d.chargeIdle()
+	d.idlePJ += d.cfg.Energy.SleepPJ(d.env.Now() - d.onSince)
 	d.abortUpdate()
 	for i, c := range d.slots {
 		if c != nil {

@@ -25,3 +25,26 @@ func TestHeartbeatingContainerRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestReadingsDoNotChangeEnergy: a UI taking snapshots every few
+// milliseconds must not change what the device spends (idle energy comes from
+// the time powered, not from how often it is read).
+func TestReadingsDoNotChangeEnergy(t *testing.T) {
+	spent := func(snapshots bool) int64 {
+		r := newRig(t, nil)
+		r.load(spec{uid: "hello", src: heartbeatSrc, grants: []string{"heartbeat"}})
+		r.do(func() { _ = r.d.Start("hello") })
+		for range 1000 {
+			r.advance(7 * time.Millisecond)
+			if snapshots {
+				r.do(func() { _ = r.d.Summary(); _ = r.d.Snapshot() })
+			}
+		}
+		var pj int64
+		r.do(func() { pj = r.d.spentPJ() })
+		return pj
+	}
+	if a, b := spent(false), spent(true); a != b {
+		t.Fatalf("energy spent: %d pJ unread, %d pJ when read every 7 ms", a, b)
+	}
+}
