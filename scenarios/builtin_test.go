@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"tinylab/lab"
 	"tinylab/lab/sim"
 	"tinylab/scenarios/internal/cbuild"
 )
@@ -134,4 +135,31 @@ func firstDiff(a, b []byte) string {
 		}
 	}
 	return fmt.Sprintf("lengths differ: %d and %d lines", len(la), len(lb))
+}
+
+// TestPacedWithAWatcherGivesTheFastSequence: a UI reading the lab at frame
+// rate while a paced scenario plays does not change its events.
+func TestPacedWithAWatcherGivesTheFastSequence(t *testing.T) {
+	if testing.Short() {
+		t.Skip("paced runs take wall time")
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	watch := func(l *lab.Lab) {
+		go func() {
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(2 * time.Millisecond):
+					_ = l.Snapshot("bench-1")
+				}
+			}
+		}()
+	}
+	fast := untimed(transcript(t, "mycoach", sim.Fast))
+	paced := untimed(transcriptWith(t, "mycoach", sim.Paced, watch))
+	if !bytes.Equal(fast, paced) {
+		t.Fatal(firstDiff(fast, paced))
+	}
 }

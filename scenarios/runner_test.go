@@ -25,10 +25,20 @@ func mustLoad(t testing.TB, name string) *Scenario {
 
 // transcript plays a scenario and returns its JSON Lines transcript.
 func transcript(t testing.TB, name string, mode sim.Mode) []byte {
+	return transcriptWith(t, name, mode, nil)
+}
+
+// transcriptWith is transcript with something watching the lab.
+func transcriptWith(t testing.TB, name string, mode sim.Mode, watch func(*lab.Lab)) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	var rec *lab.Recorder
-	r, err := NewRunner(mustLoad(t, name), Options{Mode: mode, Speed: sim.MaxSpeed, Setup: func(l *lab.Lab) { rec = l.Record(&buf) }})
+	r, err := NewRunner(mustLoad(t, name), Options{Mode: mode, Speed: sim.MaxSpeed, Setup: func(l *lab.Lab) {
+		rec = l.Record(&buf)
+		if watch != nil {
+			watch(l)
+		}
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}

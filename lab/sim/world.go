@@ -138,7 +138,7 @@ func (w *World) Do(fn func()) {
 
 // catchUp moves Now to the paced wall-derived time when nothing is due before it.
 func (w *World) catchUp() {
-	if w.mode != Paced || w.paused {
+	if w.mode != Paced || w.paused || w.holding {
 		return
 	}
 	v := w.pacedNow()
