@@ -10,8 +10,8 @@
 // recorded transcript folded back into the same snapshot types (replay.go).
 //
 // Lab events reach the UI coalesced: a frame command, at most one in flight,
-// drains the UI's bus reader and takes one snapshot (about 30 times a second,
-// 10 when nothing moves), off the UI loop; Update only applies it. Anything
+// drains the UI's bus reader and takes one snapshot (30 times a second,
+// 20 when nothing moves), off the UI loop; Update only applies it. Anything
 // that can take time — a lab command's CoAP exchange, a step's actions,
 // rebuilding the lab to go back a step — runs in a tea.Cmd and reports back
 // with a message. Update never blocks and never calls Program.Send.

@@ -14,10 +14,10 @@ import (
 	"tinylab/ui/theme"
 )
 
-// Frame pacing: at most one UI update per frame, slower when nothing moves.
+// Frame pacing: at most one UI update per frame, fewer when nothing moves.
 const (
 	frameEvery = time.Second / 30
-	idleEvery  = time.Second / 10
+	idleEvery  = time.Second / 20
 	// noteFor is how long a message stays in the footer.
 	noteFor = 6 * time.Second
 )
@@ -172,9 +172,6 @@ func (m *model) applyFrame(f frame) tea.Cmd {
 		m.log.clear()
 		m.evFollow = true
 	}
-	changed := len(f.events) > 0 || f.snap.Now != m.snap.Now || f.busy != m.busy ||
-		f.snap.Paused != m.snap.Paused || f.snap.Speed != m.snap.Speed || f.restart || m.frames == 1 ||
-		len(f.snap.Devices) != len(m.snap.Devices) || f.story.Current != m.story.Current
 	m.log.append(f.events)
 	if !m.evFollow && len(f.events) > 0 {
 		// a frozen log keeps showing the rows the tester is reading
@@ -190,9 +187,7 @@ func (m *model) applyFrame(f frame) tea.Cmd {
 		m.note("could not build the lab: "+f.err.Error(), true)
 	}
 	m.resolveSelection()
-	if changed || m.msg != "" {
-		m.dirty = true
-	}
+	m.dirty = true
 	delay := frameEvery
 	if len(f.events) == 0 && f.snap.Paused {
 		delay = idleEvery

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# End-to-end test of the terminal UI in tmux: starts `tinylab` (the default
+# scenario), presses keys as a presenter and a tester would, reads the screen
+# with capture-pane and checks what it shows, at 120x35 and 80x24; then the
+# high-contrast theme under NO_COLOR, and the refusal without a terminal.
+#
+#   ui/testdata/tmux-e2e.sh [path/to/tinylab]
+#
+# Without an argument it builds the binary. Exits non-zero at the first
+# check that fails, printing the screen.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+bin=${1:-}
+if [ -z "$bin" ]; then
+  bin=$(mktemp -d)/tinylab
+  go build -o "$bin" .
+fi
+bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
+
+sock="tinylab-e2e-$$"
+t() { tmux -L "$sock" "$@"; }
+cleanup() { t kill-server 2>/dev/null || true; }
+trap cleanup EXIT
+
+screen() { t capture-pane -p -t e2e; }
+fail() {
+  echo "FAIL: $*"
+  echo "---- screen ----"
+  screen || true
+  exit 1
+}
+# wait_for PATTERN [SECONDS]: until the screen shows the extended regexp.
+wait_for() {
+  local pat=$1 limit=${2:-10} i=0
+  while ! screen | grep -Eq -- "$pat"; do
+    i=$((i + 1))
+    [ "$i" -gt $((limit * 20)) ] && fail "waited ${limit}s for /$pat/"
+    sleep 0.05
+  done
+  echo "ok: /$pat/"
+}
+# keys KEY...: sends keys; a lone Escape gets time to stand alone, or the
+# terminal reads it with the next key as alt+key.
+keys() {
+  t send-keys -t e2e "$@"
+  [ "${!#}" = Escape ] && sleep 0.4
+  return 0
+}
+# check_width W: no line of the screen is wider than W cells.
+check_width() {
+  local w
+  w=$(screen | LC_ALL=C.UTF-8 wc -L)
+  [ "$w" -le "$1" ] || fail "a line is $w cells wide at width $1"
+  echo "ok: lines fit in $1 columns"
+}
+
+echo "== tinylab alone opens the default scenario at 120x35"
+start=$(date +%s%N)
+t new-session -d -s e2e -x 120 -y 35 "$bin; echo EXIT=\$?; sleep 30"
+wait_for 'tinylab .*step 0/' 5
+echo "   first frame after $(( ($(date +%s%N) - start) / 1000000 )) ms (tmux included)"
+wait_for 'bench-1' 10
+wait_for 'press n to begin'
+check_width 120
+
+echo "== the presenter plays two steps"
+keys n
+wait_for 'step 1/[0-9]+'
+wait_for '✓ held' 15
+keys n
+wait_for 'step 2/[0-9]+'
+wait_for 'SUIT_OK' 20
+wait_for 'coach +RUNNING' 20
+wait_for '✓ signature'
+
+echo "== help lists the keys"
+keys '?'
+wait_for 'presenter'
+wait_for 'command history'
+keys Escape
+screen | grep -q 'presenter' && fail "esc did not close the help"
+
+echo "== the command line stops and starts a container"
+keys :
+wait_for '^: '
+keys 'stop bench-1 coach' Enter
+wait_for 'coach +READY' 10
+keys 'start bench-1 co' Tab
+wait_for ': start bench-1 coach'
+keys Enter
+wait_for 'coach +RUNNING' 10
+keys 'start bench-1 nothing' Enter
+wait_for '✗ .*nothing' 10
+keys Up Up
+wait_for ': start bench-1 coach'
+keys Escape
+
+echo "== the event log filters"
+keys / 'heartbeat' Enter
+wait_for '/heartbeat [0-9]+'
+keys Escape
+
+echo "== resize to 80x24 and back"
+t resize-window -t e2e -x 80 -y 24
+wait_for 'scenario'
+wait_for 'devices'
+check_width 80
+t resize-window -t e2e -x 120 -y 35
+wait_for '\? help  : command  q quit'
+check_width 120
+
+echo "== zoom and focus"
+keys z
+wait_for '┏━ events'
+keys Escape
+
+echo "== q quits cleanly"
+keys q
+wait_for 'EXIT=0' 5
+t kill-session -t e2e
+
+echo "== NO_COLOR and the contrast theme"
+t new-session -d -s e2e -x 100 -y 30 "NO_COLOR=yes $bin ui hello --theme contrast; echo EXIT=\$?; sleep 30"
+wait_for 'board-1' 10
+keys n
+wait_for '✓ held' 10
+if t capture-pane -p -e -t e2e | grep -Eq $'\e\\[[0-9;]*(3[0-8]|4[0-8]|9[0-7]|10[0-7])[;m]'; then
+  fail "colours on screen under NO_COLOR"
+fi
+echo "ok: no colour under NO_COLOR"
+keys q
+wait_for 'EXIT=0' 5
+t kill-session -t e2e
+
+echo "== an unknown scenario is an error, not a crash"
+t new-session -d -s e2e -x 100 -y 30 "$bin ui no-such-scenario; echo EXIT=\$?; sleep 30"
+wait_for 'no such scenario' 5
+wait_for 'EXIT=1' 5
+t kill-session -t e2e
+
+echo "== without a terminal the UI refuses and says why"
+if out=$("$bin" ui hello 2>&1 </dev/null | cat); then :; fi
+echo "$out" | grep -q 'needs a terminal' || { echo "FAIL: no terminal: $out"; exit 1; }
+echo "ok: refused without a terminal"
+
+echo "PASS: tmux end-to-end"
