@@ -52,7 +52,8 @@ type model struct {
 	selIdx int
 	devTop int
 	follow bool // the next notable event of a step selects its device
-	selCtr int  // selected container of the device pane
+	selCtr int    // selected container of the device pane (its row)
+	ctrUID string // and its uid, which the selection follows across frames
 
 	log        *eventLog
 	evFollow   bool   // the log shows the newest events as they come
@@ -187,6 +188,7 @@ func (m *model) applyFrame(f frame) tea.Cmd {
 		m.note("could not build the lab: "+f.err.Error(), true)
 	}
 	m.resolveSelection()
+	m.resolveContainer()
 	m.dirty = true
 	delay := frameEvery
 	if len(f.events) == 0 && f.snap.Paused {
@@ -195,26 +197,44 @@ func (m *model) applyFrame(f frame) tea.Cmd {
 	return m.frameCmd(delay - min(f.took, delay))
 }
 
-// followStory selects the device a step is about: the first device a step's
-// notable event names, unless the tester chose one meanwhile.
+// followStory selects the device a step is about: the first device (and
+// container) a step's notable event names, unless the tester chose one
+// meanwhile.
 func (m *model) followStory(evs []device.Event) {
 	for _, e := range evs {
-		switch e.Data.(type) {
+		var ctr string
+		switch p := e.Data.(type) {
 		case scenarios.StepStarted:
 			m.follow = true
 			continue
-		case device.StateChange, device.SuitStep, device.SuitProgress, device.Denied, device.Fault,
-			device.BudgetExceeded, device.SensorChange, device.Actuator, device.Power, device.Update,
-			device.MissedHeartbeat:
+		case device.StateChange:
+			ctr = p.Container
+		case device.Denied:
+			ctr = p.Container
+		case device.Fault:
+			ctr = p.Container
+		case device.BudgetExceeded:
+			ctr = p.Container
+		case device.MissedHeartbeat:
+			ctr = p.Container
+		case device.Actuator:
+			ctr = p.Container
+		case device.Update:
+			ctr = p.Container
+		case device.SuitStep, device.SuitProgress, device.SensorChange, device.Power:
 		default:
 			continue
 		}
-		if m.follow && e.Device != m.selID {
-			for i := range m.snap.Devices {
-				if m.snap.Devices[i].ID == e.Device {
-					m.selID, m.selCtr = e.Device, 0
-					break
+		if !m.follow {
+			continue
+		}
+		for i := range m.snap.Devices {
+			if m.snap.Devices[i].ID == e.Device {
+				m.selID = e.Device
+				if ctr != "" {
+					m.ctrUID = ctr
 				}
+				break
 			}
 		}
 		m.follow = false
@@ -242,6 +262,33 @@ func (m *model) resolveSelection() {
 	m.selID = devs[m.selIdx].ID
 }
 
+// resolveContainer finds the selected container's row in the device pane
+// by its uid; a container gone leaves the row where it was.
+func (m *model) resolveContainer() {
+	d := m.snap.Detail
+	if d == nil || len(d.Containers) == 0 {
+		return
+	}
+	for i, c := range d.Containers {
+		if c.UID == m.ctrUID {
+			m.selCtr = i
+			return
+		}
+	}
+	m.selCtr = min(m.selCtr, len(d.Containers)-1)
+	m.ctrUID = d.Containers[m.selCtr].UID
+}
+
+// selectContainer selects row i of the device pane's table.
+func (m *model) selectContainer(i int) {
+	d := m.snap.Detail
+	if d == nil || len(d.Containers) == 0 {
+		return
+	}
+	m.selCtr = min(max(i, 0), len(d.Containers)-1)
+	m.ctrUID = d.Containers[m.selCtr].UID
+}
+
 func (m *model) selectDevice(i int) {
 	devs := m.snap.Devices
 	if len(devs) == 0 {
@@ -249,7 +296,7 @@ func (m *model) selectDevice(i int) {
 	}
 	i = min(max(i, 0), len(devs)-1)
 	if devs[i].ID != m.selID {
-		m.selCtr = 0
+		m.selCtr, m.ctrUID = 0, ""
 	}
 	m.selIdx, m.selID, m.follow = i, devs[i].ID, false
 }
@@ -372,9 +419,7 @@ func (m *model) move(p paneID, delta int) {
 	case paneDevices:
 		m.selectDevice(clampAdd(m.selIdx, delta))
 	case paneDetail:
-		if m.snap.Detail != nil {
-			m.selCtr = min(max(clampAdd(m.selCtr, delta), 0), max(len(m.snap.Detail.Containers)-1, 0))
-		}
+		m.selectContainer(clampAdd(m.selCtr, delta))
 	case paneEvents:
 		n := m.log.count()
 		if n == 0 {
@@ -488,7 +533,7 @@ func (m *model) click(ms tea.Mouse) {
 			first++
 		}
 		if i := row - first; i >= 0 && i < len(d.Containers) {
-			m.selCtr = i
+			m.selectContainer(i)
 		}
 	case paneEvents:
 		top := 0

@@ -80,9 +80,7 @@ func (d Detail) Render(t *theme.Theme, w, h int) []string {
 		out = append(out, StateMachine(t, sel.Last.To, w))
 		out = append(out, d.transition(t, sel))
 	}
-	if p := d.peers(t); p != "" {
-		out = append(out, p)
-	}
+	out = append(out, d.peers(t, w)...)
 	if !d.Partial {
 		out = append(out, d.memory(t, w))
 	}
@@ -186,11 +184,11 @@ func (d Detail) transition(t *theme.Theme, c *device.ContainerInfo) string {
 		t.State(tr.To).Render(tr.To.String()) + t.Dim.Render(" (") + why + t.Dim.Render(", t="+Clock(tr.At)+")")
 }
 
-func (d Detail) peers(t *theme.Theme) string {
-	if len(d.Dev.Peers) == 0 {
-		return ""
-	}
-	var parts []string
+// peers are the board's sensors and actuators with their values, on as
+// many lines as they need (two at most).
+func (d Detail) peers(t *theme.Theme, w int) []string {
+	var lines []string
+	line := ""
 	for _, p := range d.Dev.Peers {
 		v := p.Value
 		if v == "" {
@@ -199,9 +197,21 @@ func (d Detail) peers(t *theme.Theme) string {
 		if p.Class.IsActuator() {
 			v = "“" + v + "”"
 		}
-		parts = append(parts, t.Dim.Render(p.Name+" ")+t.Strong.Render(v))
+		part := t.Dim.Render(p.Name+" ") + t.Strong.Render(v)
+		switch {
+		case line == "":
+			line = part
+		case Width(line)+3+Width(part) <= w:
+			line += t.Dim.Render(" · ") + part
+		default:
+			lines = append(lines, line)
+			line = part
+		}
 	}
-	return strings.Join(parts, t.Dim.Render(" · "))
+	if line != "" {
+		lines = append(lines, line)
+	}
+	return lines[:min(len(lines), 2)]
 }
 
 // shares draws each container's part of the energy the containers spent.

@@ -158,7 +158,7 @@ func TestCheckRows(t *testing.T) {
 	all := Checks(steps("manifest", "passed", "signature", "passed", "manifest-digest", "passed", "version", "passed",
 		"sequence-number", "failed"))
 	for n := 1; n <= 14; n++ {
-		rows := checkRows(th, all, 60, n)
+		rows := checkRows(th, all, 60, n, true)
 		if len(rows) > n {
 			t.Fatalf("%d rows for %d lines", len(rows), n)
 		}
@@ -181,7 +181,7 @@ func TestSuitRender(t *testing.T) {
 		Steps: steps("signature", "passed", "sequence-number", "failed"),
 		Last:  device.SuitResult{Code: -5, Result: "SUIT_ERR_SEQUENCE_NUMBER", Seq: 1}}}
 	got := ansi.Strip(strings.Join(failed.Render(th, 50, 8), "\n"))
-	for _, want := range []string{"coach seq 1 → b", "✗ sequence", "✗ SUIT_ERR_SEQUENCE_NUMBER (-5)", "· "} {
+	for _, want := range []string{"coach seq 1 → b", "✗ sequence", "✗ SUIT_ERR_SEQUENCE_NUMBER (-5)", "· not reached: vendor"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("failed update lacks %q:\n%s", want, got)
 		}

@@ -134,7 +134,7 @@ func (s Suit) Render(t *theme.Theme, w, h int) []string {
 		}
 	}
 	room := h - len(head) - len(tail)
-	rows := checkRows(t, Checks(st.Steps), w, room)
+	rows := checkRows(t, Checks(st.Steps), w, room, !running)
 	out := append(head, rows...)
 	out = append(out, tail...)
 	return Lines(out, w, h)
@@ -147,7 +147,7 @@ var minor = map[string]bool{"manifest": true, "version": true, "policy": true}
 // checkRows draws the check list in at most n lines: one line per step when
 // it fits; otherwise the minor passed steps share the first line, the steps
 // not reached share the last, then the oldest passed steps join the first.
-func checkRows(t *theme.Theme, cs []Check, w, n int) []string {
+func checkRows(t *theme.Theme, cs []Check, w, n int, over bool) []string {
 	if n <= 0 {
 		return nil
 	}
@@ -220,10 +220,14 @@ func checkRows(t *theme.Theme, cs []Check, w, n int) []string {
 		out = append(out, checkLine(t, *r.check, 10, w)...)
 	}
 	if len(pending) > 0 && len(out) < n {
-		out = append(out, t.Dim.Render("· "+strings.Join(pending, " · ")))
+		what := "· "
+		if over {
+			what = "· not reached: "
+		}
+		out = append(out, t.Dim.Render(what+strings.Join(pending, " · ")))
 	}
 	if len(out) > n {
-		// what went wrong last matters most
+		// what went wrong matters most: keep the end of the list
 		out = out[len(out)-n:]
 	}
 	return out
@@ -249,8 +253,8 @@ func checkLine(t *theme.Theme, c Check, labelW, w int) []string {
 	case "failed":
 		lines := Wrap(detail, max(w-2-labelW, 8))
 		out := []string{t.Bad.Render("✗ " + Fit(c.Label, labelW) + strings.Join(lines[:min(len(lines), 1)], ""))}
-		if len(lines) > 1 {
-			out = append(out, t.Bad.Render(strings.Repeat(" ", 2+labelW)+strings.Join(lines[1:], " ")))
+		for _, l := range lines[min(len(lines), 1):] {
+			out = append(out, t.Bad.Render(strings.Repeat(" ", 2+labelW)+l))
 		}
 		return out
 	case "started":
