@@ -51,7 +51,8 @@ type model struct {
 	selID  string
 	selIdx int
 	devTop int
-	follow bool // the next notable event of a step selects its device
+	follow    bool // the next notable event of a step selects its device
+	followCtr bool // and the next naming a container of it, that container
 	selCtr int    // selected container of the device pane (its row)
 	ctrUID string // and its uid, which the selection follows across frames
 
@@ -85,7 +86,7 @@ func newModel(src source, th *theme.Theme, now func() time.Time) *model {
 	f.SetStyles(st)
 	return &model{
 		src: src, th: th, keys: newKeyMap(), now: now,
-		log: newEventLog(), evFollow: true, follow: true,
+		log: newEventLog(), evFollow: true, follow: true, followCtr: true,
 		filter: f, cmd: newCmdLine(th), focus: paneEvents, dirty: true,
 	}
 }
@@ -205,7 +206,7 @@ func (m *model) followStory(evs []device.Event) {
 		var ctr string
 		switch p := e.Data.(type) {
 		case scenarios.StepStarted:
-			m.follow = true
+			m.follow, m.followCtr = true, true
 			continue
 		case device.StateChange:
 			ctr = p.Container
@@ -225,19 +226,18 @@ func (m *model) followStory(evs []device.Event) {
 		default:
 			continue
 		}
-		if !m.follow {
-			continue
-		}
-		for i := range m.snap.Devices {
-			if m.snap.Devices[i].ID == e.Device {
-				m.selID = e.Device
-				if ctr != "" {
-					m.ctrUID = ctr
+		if m.follow {
+			for i := range m.snap.Devices {
+				if m.snap.Devices[i].ID == e.Device {
+					m.selID = e.Device
+					break
 				}
-				break
 			}
+			m.follow = false
 		}
-		m.follow = false
+		if m.followCtr && ctr != "" && e.Device == m.selID {
+			m.ctrUID, m.followCtr = ctr, false
+		}
 	}
 }
 
@@ -286,7 +286,7 @@ func (m *model) selectContainer(i int) {
 		return
 	}
 	m.selCtr = min(max(i, 0), len(d.Containers)-1)
-	m.ctrUID = d.Containers[m.selCtr].UID
+	m.ctrUID, m.followCtr = d.Containers[m.selCtr].UID, false
 }
 
 func (m *model) selectDevice(i int) {
@@ -298,7 +298,7 @@ func (m *model) selectDevice(i int) {
 	if devs[i].ID != m.selID {
 		m.selCtr, m.ctrUID = 0, ""
 	}
-	m.selIdx, m.selID, m.follow = i, devs[i].ID, false
+	m.selIdx, m.selID, m.follow, m.followCtr = i, devs[i].ID, false, false
 }
 
 func (m *model) key(k tea.KeyPressMsg) tea.Cmd {

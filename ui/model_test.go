@@ -252,16 +252,33 @@ func TestFollowStory(t *testing.T) {
 	m, _ := fixtureModel(theme.New(theme.Default, false), 120, 35)
 	step := device.Event{Device: "scenario", Data: scenarios.StepStarted{Index: 8, Total: 9, Title: "t"}}
 	beat := device.Event{Device: "bench-1", Data: device.Heartbeat{Container: "coach"}}
+	suit := device.Event{Device: "bench-1", Data: device.SuitStep{Step: "signature", Status: "passed"}}
 	act := device.Event{Device: "bench-2", Data: device.StateChange{Container: "coach", From: device.Failed, To: device.Ready}}
-	m.Update(frameMsg(frame{snap: m.snap, story: m.story, events: []device.Event{step, beat, act}}))
-	if m.selID != "bench-2" {
-		t.Errorf("the step's device was not selected: %q", m.selID)
+	deny := device.Event{Device: "bench-1", Data: device.Denied{Container: "analytics", Call: "read"}}
+	m.Update(frameMsg(frame{snap: m.snap, story: m.story, events: []device.Event{step, beat, suit, act, deny}}))
+	if m.selID != "bench-1" || m.ctrUID != "analytics" || m.selCtr != 1 {
+		t.Errorf("the step's device and container were not selected: %q %q row %d", m.selID, m.ctrUID, m.selCtr)
 	}
 	m.focus = paneDevices
+	m.Update(press("j"))
+	m.Update(frameMsg(frame{snap: m.snap, story: m.story, events: []device.Event{step, deny}}))
+	m.focus = paneDetail
 	m.Update(press("k"))
 	m.Update(frameMsg(frame{snap: m.snap, story: m.story, events: []device.Event{act}}))
-	if m.selID != "bench-1" {
-		t.Errorf("the tester's choice was overridden: %q", m.selID)
+	if m.selID != "bench-1" || m.ctrUID != "coach" {
+		t.Errorf("the story did not follow or the tester's choice was overridden: %q %q", m.selID, m.ctrUID)
+	}
+	m.Update(frameMsg(frame{snap: m.snap, story: m.story, events: []device.Event{deny}}))
+	if m.ctrUID != "coach" {
+		t.Errorf("the tester's container was overridden: %q", m.ctrUID)
+	}
+}
+
+func TestNamespace(t *testing.T) {
+	for in, want := range map[string]string{".tc.coach.code": "tc.coach", ".ram.0": "ram", "": "old", "coap://x/y": "old"} {
+		if got := namespace(in, "old"); got != want {
+			t.Errorf("namespace(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 

@@ -347,20 +347,34 @@ func (f *fold) apply(e device.Event) {
 		}
 		d.suit.Steps = append(d.suit.Steps, p)
 		d.suit.LastStep = p.Step
+		d.suit.Namespace = namespace(p.Component, d.suit.Namespace)
 		if strings.HasPrefix(p.Message, "suit_coap: downloading ") {
 			d.suit.URI = strings.Trim(strings.TrimPrefix(p.Message, "suit_coap: downloading "), `"`)
 		}
 	case device.SuitProgress:
 		d.suit.State, d.suit.Done, d.suit.Total, d.suit.Component = "fetching", p.Done, p.Total, p.URI
+		d.suit.Namespace = namespace(p.URI, d.suit.Namespace)
 	case device.SuitResult:
 		d.suit.State, d.suit.Last = "idle", p
 		d.suit.Updates++
-		d.suit.Namespace = ""
 	case device.SensorChange:
 		d.setPeer(p.Sensor, fmt.Sprint(p.Value), device.ClassTemperature)
 	case device.Actuator:
 		d.setPeer(p.Peer, p.Text, device.ClassDisplay)
 	}
+}
+
+// namespace is the sequence-number namespace a SUIT component belongs to,
+// as the device names it: ".tc.coach.code" is "tc.coach", ".ram.0" is "ram".
+func namespace(component, old string) string {
+	parts := strings.Split(strings.TrimPrefix(component, "."), ".")
+	switch {
+	case len(parts) >= 2 && parts[0] == "tc":
+		return "tc." + parts[1]
+	case len(parts) >= 1 && parts[0] == "ram":
+		return "ram"
+	}
+	return old
 }
 
 func (d *devFold) setPeer(name, v string, c device.Class) {

@@ -235,9 +235,9 @@ func (d Detail) shares(t *theme.Theme, w int) string {
 // about is the selected container's counters on one line.
 func (d Detail) about(t *theme.Theme, c *device.ContainerInfo) string {
 	dim := t.Dim.Render
-	s := t.Strong.Render(c.UID) + dim(" · slot ") + fmt.Sprint(c.Slot)
+	s := t.Strong.Render(c.UID)
 	if !d.Partial {
-		s += dim(" · seq ") + fmt.Sprint(c.Seq) + dim(" · from ") + c.Origin + dim(" · grants ") + c.Mask +
+		s += dim(" · slot ") + fmt.Sprint(c.Slot) + dim(" · seq ") + fmt.Sprint(c.Seq) + dim(" · from ") + c.Origin + dim(" · grants ") + c.Mask +
 			dim(" · allowed ") + fmt.Sprint(c.Allowed)
 	}
 	s += dim(" · denied ") + fmt.Sprint(c.Denied) + dim(" · faults ") + fmt.Sprint(c.Faults)
