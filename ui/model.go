@@ -48,13 +48,13 @@ type model struct {
 	showHelp bool
 
 	// device list: the selection follows the device, not the row
-	selID  string
-	selIdx int
-	devTop int
-	follow    bool // the next notable event of a step selects its device
-	followCtr bool // and the next naming a container of it, that container
-	selCtr int    // selected container of the device pane (its row)
-	ctrUID string // and its uid, which the selection follows across frames
+	selID     string
+	selIdx    int
+	devTop    int
+	follow    bool   // the next notable event of a step selects its device
+	followCtr bool   // and the next naming a container of it, that container
+	selCtr    int    // selected container of the device pane (its row)
+	ctrUID    string // and its uid, which the selection follows across frames
 
 	log        *eventLog
 	evFollow   bool   // the log shows the newest events as they come
