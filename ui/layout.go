@@ -49,9 +49,9 @@ func computeLayout(w, h int, zoom paneID, zoomed bool, storyRows int) layout {
 		l.panes[zoom] = body
 		return l
 	}
-	// the narration is what the presenter reads out: it gets its lines,
-	// up to a third of the screen, and a little more on tall screens
-	sh := min(max(storyRows+2, 5), max(body.h/3, 5))
+	// the narration is what the presenter reads out: it gets its lines, up
+	// to two fifths of the screen, and a little more on tall screens
+	sh := min(max(storyRows+2, 5), max(body.h*2/5, 5))
 	if body.h >= 40 {
 		sh = max(sh, 9)
 	}

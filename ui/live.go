@@ -119,6 +119,20 @@ func (s *live) runner() *scenarios.Runner {
 	return s.r
 }
 
+// ready is the runner when no rebuild is under way, else a command saying
+// what the lab is busy with.
+func (s *live) ready() (*scenarios.Runner, tea.Cmd) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.busy != "":
+		return nil, note("one moment: "+s.busy, false)
+	case s.r == nil:
+		return nil, note("the lab could not be built; r tries again", true)
+	}
+	return s.r, nil
+}
+
 func (s *live) frame(detail string) frame {
 	start := time.Now()
 	s.mu.Lock()
@@ -173,9 +187,9 @@ func storyOf(sc *scenarios.Scenario, r *scenarios.Runner) pane.Story {
 }
 
 func (s *live) next() tea.Cmd {
-	r := s.runner()
+	r, busy := s.ready()
 	if r == nil {
-		return note("the lab is still being built", false)
+		return busy
 	}
 	return func() tea.Msg {
 		n := r.Next()
@@ -201,9 +215,9 @@ func (s *live) next() tea.Cmd {
 }
 
 func (s *live) back() tea.Cmd {
-	r := s.runner()
+	r, busy := s.ready()
 	if r == nil {
-		return note("the lab is still being built", false)
+		return busy
 	}
 	k := r.Next() - 1
 	if k < 0 {
@@ -247,9 +261,9 @@ func (s *live) queue(fn func()) {
 }
 
 func (s *live) exec(line string) tea.Cmd {
-	r := s.runner()
+	r, busy := s.ready()
 	if r == nil {
-		return note("the lab is still being built", true)
+		return busy
 	}
 	return func() tea.Msg {
 		out, err := r.Lab().Exec(line)

@@ -51,7 +51,9 @@ func (d Detail) Render(t *theme.Theme, w, h int) []string {
 	}
 	var sel *device.ContainerInfo
 	if len(dev.Containers) == 0 {
-		out = append(out, t.Dim.Render("no containers: the board runs its firmware alone"))
+		if dev.Powered {
+			out = append(out, t.Dim.Render("no containers: the board runs its firmware alone"))
+		}
 	} else {
 		i := min(max(d.Selected, 0), len(dev.Containers)-1)
 		sel = &dev.Containers[i]

@@ -1,7 +1,7 @@
 // Package uicli is the `tinylab ui` command (and `tinylab` alone): it parses
 // the scenario and the flags, checks that there is a terminal to draw in, and
-// runs the UI.
+// runs the UI. Replay is the hook `tinylab replay` calls to show a recording.
 //
-// uicli imports ui, scenarios (for the default scenario's name) and
-// ui/theme; nothing imports it but main.
+// uicli imports ui, ui/theme, scenarios (for the default scenario's name) and
+// device (for the events of a recording); nothing imports it but main.
 package uicli

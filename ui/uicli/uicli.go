@@ -10,6 +10,7 @@ import (
 
 	"github.com/charmbracelet/x/term"
 
+	"tinylab/device"
 	"tinylab/scenarios"
 	"tinylab/ui"
 	"tinylab/ui/theme"
@@ -82,6 +83,13 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// Replay plays a recorded run in the UI with the default look (NO_COLOR
+// honoured): the hook `tinylab replay FILE` calls when its output is a
+// terminal, as scencli.Replay(uicli.Replay).
+func Replay(events []device.Event) error {
+	return ui.Replay(events, ui.Options{Title: "recording"})
 }
 
 // parse reads flags wherever they are among the positional arguments.

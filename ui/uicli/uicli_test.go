@@ -2,8 +2,11 @@ package uicli
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
+
+	"tinylab/ui"
 )
 
 // TestMainErrors: every bad command line gets a clear message and exit code
@@ -57,5 +60,11 @@ func TestParse(t *testing.T) {
 		if code != 2 || !strings.Contains(errb.String(), "needs a terminal") {
 			t.Errorf("Main(%q) = %d: %s", args, code, errb.String())
 		}
+	}
+}
+
+func TestReplayEmpty(t *testing.T) {
+	if err := Replay(nil); !errors.Is(err, ui.ErrEmpty) {
+		t.Errorf("Replay(nil) = %v", err)
 	}
 }
