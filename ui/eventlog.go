@@ -50,7 +50,13 @@ func (l *eventLog) append(evs []device.Event) {
 	}
 }
 
+// matches tests an event against the filter: "!" keeps the failures (denied
+// calls, faults, limits, missed heartbeats, failed updates and checks), any
+// other text is looked for in the device, the kind and the content.
 func (l *eventLog) matches(e device.Event) bool {
+	if l.filter == "!" {
+		return pane.Bad(e)
+	}
 	return strings.Contains(strings.ToLower(pane.Text(e)), l.filter)
 }
 

@@ -31,7 +31,7 @@ func newKeyMap() keyMap {
 		Home:      b("g/home", "top, follow the log", "g", "home"),
 		End:       b("G/end", "bottom", "G", "end"),
 		Zoom:      b("z", "zoom the pane", "z"),
-		Filter:    b("/", "filter the event log", "/"),
+		Filter:    b("/", "filter the log (! failures)", "/"),
 		Command:   b(":", "command line", ":"),
 		Complete:  key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "complete a command")),
 		History:   key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "command history")),

@@ -77,7 +77,7 @@ type model struct {
 func newModel(src source, th *theme.Theme, now func() time.Time) *model {
 	f := textinput.New()
 	f.Prompt = "/ "
-	f.Placeholder = "type to filter the event log (device, kind, text) · enter keeps · esc clears"
+	f.Placeholder = "text to look for (device, kind, content), or ! for failures · enter keeps · esc clears"
 	st := textinput.DefaultDarkStyles()
 	st.Focused.Prompt = th.Accent
 	st.Focused.Text = th.Input

@@ -108,6 +108,10 @@ func TestEventLog(t *testing.T) {
 	if r := l.row(25); r != 1 { // event 25 is a heartbeat: the next older match is 23, row 1
 		t.Errorf("row(25) = %d, want 1", r)
 	}
+	l.setFilter("!")
+	if l.count() != 4 {
+		t.Errorf("failures: %d rows, want 4", l.count())
+	}
 	l.setFilter("")
 	if l.count() != 32 {
 		t.Errorf("unfiltered count %d", l.count())
