@@ -39,6 +39,7 @@ type model struct {
 	snap    lab.Snapshot
 	story   pane.Story
 	busy    string
+	failed  string // why the lab could not be built
 	dropped uint64
 	frames  int
 	took    time.Duration // what the last frame cost the source
@@ -185,8 +186,9 @@ func (m *model) applyFrame(f frame) tea.Cmd {
 		defer m.relayout()
 	}
 	m.snap, m.story, m.busy, m.dropped, m.took = f.snap, f.story, f.busy, f.dropped, f.took
-	if f.err != nil && m.msg == "" {
-		m.note("could not build the lab: "+f.err.Error(), true)
+	m.failed = ""
+	if f.err != nil {
+		m.failed = f.err.Error()
 	}
 	m.resolveSelection()
 	m.resolveContainer()

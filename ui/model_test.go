@@ -455,3 +455,17 @@ func TestRunUnknownScenario(t *testing.T) {
 		t.Errorf("Run of an unknown scenario: %v", err)
 	}
 }
+
+// TestBuildError: a lab that cannot be built says why, for as long as it
+// lasts, and the UI stays up.
+func TestBuildError(t *testing.T) {
+	src := &fakeSource{frames: []frame{{err: fmt.Errorf("my.yaml:11:3: container counter: open containers/missing.asm: no such file")}}}
+	m := newModel(src, theme.New(theme.Default, false), time.Now)
+	m.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+	for range 3 {
+		m.Update(frameMsg(src.frame("")))
+	}
+	if s := ansi.Strip(m.render()); !strings.Contains(s, "could not be built") || !strings.Contains(s, "missing.asm") {
+		t.Errorf("the build error is not shown:\n%s", s)
+	}
+}
