@@ -31,7 +31,7 @@ var commands = []command{
 	{"suit", "build, sign, inspect and verify SUIT updates (RIOT draft-09 or final)", suitcli.Main},
 	{"scenarios", "list the built-in scenarios", scencli.List},
 	{"run", "play a scenario headless; exit 1 if an expectation fails", scencli.Run},
-	{"replay", "play back a recorded run", scencli.Replay(nil)},
+	{"replay", "play back a recorded run (in the UI on a terminal)", scencli.Replay(uicli.Replay)},
 	{"ui", "open a scenario in the terminal UI (what tinylab alone does)", uicli.Main},
 }
 

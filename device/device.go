@@ -98,7 +98,8 @@ type Device struct {
 	link       Link
 	net        Net
 	observers  observers
-	devID      string // set through /device-id/
+	devID      string   // set through /device-id/
+	inFlash    []string // while off: the containers flash keeps, by uid
 }
 
 // New builds a device in env from cfg, powered off. Call PowerOn to boot it.

@@ -110,7 +110,8 @@ type Snapshot struct {
 	Suit            SuitStatus
 	Sequences       map[string]uint64
 	Link            Link
-	Events          uint64 // events emitted so far
+	Events          uint64   // events emitted so far
+	InFlash         []string // while off: the containers flash keeps (they come back at boot)
 }
 
 // Snapshot copies the device's state.
@@ -119,6 +120,7 @@ func (d *Device) Snapshot() Snapshot {
 		ID: d.cfg.ID, Board: d.cfg.Board, Powered: d.on, Boots: d.boots,
 		BatteryPermille: d.BatteryPermille(), UsedMicroJoule: d.UsedMicroJoule(),
 		Usage: d.Usage(), Suit: d.SuitStatus(), Sequences: d.Sequences(), Link: d.link, Events: d.seq,
+		InFlash: slices.Clone(d.inFlash),
 	}
 	for _, c := range d.Containers() {
 		s.Containers = append(s.Containers, c.Info())
@@ -162,6 +164,7 @@ type Summary struct {
 	UpdateTotal     uint64
 	LastResult      int // last SUIT result code
 	Updates         int
+	InFlash         []string // while off: the containers flash keeps
 }
 
 // Summary describes the device for a list.
@@ -169,7 +172,7 @@ func (d *Device) Summary() Summary {
 	s := Summary{
 		ID: d.cfg.ID, Board: d.cfg.Board.Name, Powered: d.on, BatteryPermille: d.BatteryPermille(),
 		Updating: d.update != nil, UpdateDone: d.suitStatus.Done, UpdateTotal: d.suitStatus.Total,
-		LastResult: d.suitStatus.Last.Code, Updates: d.suitStatus.Updates,
+		LastResult: d.suitStatus.Last.Code, Updates: d.suitStatus.Updates, InFlash: slices.Clone(d.inFlash),
 	}
 	for _, c := range d.slots {
 		if c == nil {

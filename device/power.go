@@ -44,6 +44,7 @@ func (d *Device) PowerOn(reason string) error {
 		return fmt.Errorf("%s cannot boot: battery empty", d.cfg.ID)
 	}
 	d.on = true
+	d.inFlash = nil
 	d.boots++
 	d.onSince = d.env.Now()
 	d.emit(Boot{Board: d.cfg.Board.Name, Reason: reason})
@@ -120,8 +121,10 @@ func (d *Device) PowerCut(reason string) error {
 func (d *Device) powerOff(reason string) {
 	d.idlePJ += d.cfg.Energy.SleepPJ(d.env.Now() - d.onSince)
 	d.abortUpdate()
+	d.inFlash = d.inFlash[:0]
 	for i, c := range d.slots {
 		if c != nil {
+			d.inFlash = append(d.inFlash, c.UID)
 			c.stopTimers()
 			d.fw.Remove(c.UID)
 			d.slots[i] = nil

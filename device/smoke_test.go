@@ -48,3 +48,17 @@ func TestReadingsDoNotChangeEnergy(t *testing.T) {
 		t.Fatalf("energy spent: %d pJ unread, %d pJ when read every 7 ms", a, b)
 	}
 }
+
+func TestPoweredOffBoardListsWhatFlashKeeps(t *testing.T) {
+	r := newRig(t, nil)
+	r.load(spec{uid: "hello", src: heartbeatSrc, grants: []string{"heartbeat"}})
+	var s Summary
+	r.do(func() { _ = r.d.PowerCut("test"); s = r.d.Summary() })
+	if s.Powered || len(s.Containers) != 0 || len(s.InFlash) != 1 || s.InFlash[0] != "hello" {
+		t.Fatalf("off: %+v", s)
+	}
+	r.do(func() { _ = r.d.PowerOn("test"); s = r.d.Summary() })
+	if len(s.InFlash) != 0 || len(s.Containers) != 1 {
+		t.Fatalf("back on: %+v", s)
+	}
+}

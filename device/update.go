@@ -62,6 +62,8 @@ type SuitStatus struct {
 	State     string // idle, fetching, verifying, installing
 	URI       string
 	Namespace string // sequence-number namespace of the update ("ram", "tc.coach")
+	Container string // the container the update carries ("" for RAM-slot images)
+	Seq       uint64 // the manifest's sequence number, once it is read
 	Last      SuitResult
 	LastStep  string
 	Steps     []SuitStep // the current or last update's checks, in order
@@ -184,7 +186,11 @@ func (d *Device) runUpdate(run *updateRun, t Task, uri string, envelope []byte) 
 		d.suitStep(run, SuitStep{Step: "manifest", Status: "passed", Message: fmt.Sprintf("suit_coap: got manifest with size %d", len(envelope))})
 	}
 	ns, seq := namespaceOf(envelope)
-	d.suitStatus.Namespace = ns
+	d.suitStatus.Namespace, d.suitStatus.Seq = ns, seq
+	d.suitStatus.Container, _ = strings.CutPrefix(ns, "tc.")
+	if ns == "ram" {
+		d.suitStatus.Container = ""
+	}
 	st := &devStorage{d: d, t: t, seq: seq}
 	cfg := suit.Config{
 		Keys:     d.cfg.Trust,

@@ -228,26 +228,26 @@ func (l *Lab) Drop(id string, loss float64) error {
 // tokens: the container's definition changes and a new version is sent to
 // the device by update. revoke removes the call instead of adding it.
 func (l *Lab) Grant(id, name string, call firewall.Call, revoke bool) (*Release, error) {
-	l.mu.Lock()
-	def, ok := l.defs[name]
-	if ok {
-		// re-issued tokens make a new version: the published ones are stale
-		l.releases = slices.DeleteFunc(l.releases, func(r *Release) bool { return r.Def == name })
-		if revoke {
-			def.Grants &^= firewall.MaskOf(call)
-		} else {
-			def.Grants |= firewall.MaskOf(call)
-		}
-	}
-	l.mu.Unlock()
-	if !ok {
-		_, err := l.Def(name)
+	cur, err := l.Def(name)
+	if err != nil {
 		return nil, err
 	}
+	// The new version comes after every one published, counted before the
+	// stale releases of this definition are forgotten.
+	seq := l.nextSeq(cur.UID)
+	l.mu.Lock()
+	def := l.defs[name]
+	l.releases = slices.DeleteFunc(l.releases, func(r *Release) bool { return r.Def == name })
+	if revoke {
+		def.Grants &^= firewall.MaskOf(call)
+	} else {
+		def.Grants |= firewall.MaskOf(call)
+	}
+	l.mu.Unlock()
 	verb := "grants"
 	if revoke {
 		verb = "revokes"
 	}
 	l.Note(fmt.Sprintf("the owner %s %s to %s", verb, call, name))
-	return l.Update(id, name, UpdateOptions{Seq: l.nextSeq(def.UID)})
+	return l.Update(id, name, UpdateOptions{Seq: seq})
 }

@@ -280,3 +280,23 @@ func TestBusReaderCountsWhatItMissed(t *testing.T) {
 		t.Fatalf("sink saw %v", got)
 	}
 }
+
+// TestGrantAfterAnUpdate: the owner re-issues the tokens of a container that
+// arrived by update; the new version takes the next sequence number.
+func TestGrantAfterAnUpdate(t *testing.T) {
+	l := testLab(t, 3)
+	for _, line := range []string{"update bench-1 coach", "revoke bench-1 coach heartbeat", "grant bench-1 coach heartbeat"} {
+		if _, err := l.Exec(line); err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		run(t, l, 5*time.Second)
+		snap := l.Snapshot("bench-1")
+		if r := snap.Detail.Suit.Last; r.Code != 0 {
+			t.Fatalf("%s: %s %s", line, r.Result, r.Message)
+		}
+	}
+	snap := l.Snapshot("bench-1")
+	if c := snap.Detail.Containers[0]; c.Seq != 3 || c.State != "RUNNING" || c.Mask != "heartbeat" {
+		t.Fatalf("after revoke and grant: %+v", c)
+	}
+}

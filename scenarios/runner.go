@@ -22,6 +22,14 @@ type StepStarted struct {
 	Watch string `json:"watch,omitempty"`
 }
 
+// Started is the first record of a scenario's transcript: what is played.
+type Started struct {
+	Name  string `json:"scenario"`
+	Title string `json:"title"`
+	Seed  uint64 `json:"seed"`
+	Steps int    `json:"steps"`
+}
+
 // Checked is published for each expectation at the end of a step.
 type Checked struct {
 	Index int    `json:"step"`
@@ -33,9 +41,15 @@ type Checked struct {
 
 // Kinds of the runner's transcript records.
 var (
-	KindStep    = device.RegisterKind[StepStarted]("step")
-	KindChecked = device.RegisterKind[Checked]("expect")
+	KindScenario = device.RegisterKind[Started]("scenario")
+	KindStep     = device.RegisterKind[StepStarted]("step")
+	KindChecked  = device.RegisterKind[Checked]("expect")
 )
+
+func (Started) Kind() device.Kind { return KindScenario }
+func (s Started) String() string {
+	return fmt.Sprintf("scenario %s: %s (seed %d, %d steps)", s.Name, s.Title, s.Seed, s.Steps)
+}
 
 func (StepStarted) Kind() device.Kind { return KindStep }
 func (s StepStarted) String() string {
@@ -142,11 +156,12 @@ func NewRunner(sc *Scenario, o Options) (*Runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Runner{sc: sc, lab: l, opts: o, done: make(chan StepResult, 1)}
+	r := &Runner{sc: sc, lab: l, opts: o, done: make(chan StepResult, len(sc.Steps))}
 	r.capture = l.Bus().Sink(func(e device.Event) { r.events = append(r.events, e) })
 	if o.Setup != nil {
 		o.Setup(l)
 	}
+	l.Bus().Publish(device.Event{Device: "scenario", Data: Started{Name: sc.Name, Title: sc.Title, Seed: seed, Steps: len(sc.Steps)}})
 	if err := sc.populate(l); err != nil {
 		r.Close()
 		return nil, err
@@ -194,7 +209,8 @@ func (r *Runner) Results() []StepResult {
 	return append([]StepResult(nil), r.results...)
 }
 
-// Done delivers each paced step's result when its wait ends.
+// Done delivers each paced step's result when its wait ends; it holds every
+// step's result, so none is lost when nobody reads at once.
 func (r *Runner) Done() <-chan StepResult { return r.done }
 
 // begin starts the next step: narration, then its actions.
@@ -293,9 +309,10 @@ func (r *Runner) evaluate(res *StepResult) {
 	}
 }
 
-// Begin starts the next step in Paced mode and returns at once: the world
-// runs on (World().Run must be going) and pauses itself when the step's wait
-// ends; its result then arrives on Done.
+// Begin starts the next step in Paced mode: it performs the step's actions
+// (real CoAP exchanges: call it off a UI's event loop), then lets the world
+// run on (World().Run must be going) and returns; the world pauses itself
+// when the step's wait ends, and the result arrives on Done.
 func (r *Runner) Begin() error {
 	i, st, err := r.begin()
 	if errors.Is(err, ErrFinished) || errors.Is(err, ErrBusy) {

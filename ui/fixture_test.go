@@ -93,7 +93,7 @@ func fixtureFrame() frame {
 		Peers: []device.PeerInfo{{ID: 10, Name: "hr", Class: device.ClassHeartRate, Value: "168 bpm"},
 			{ID: 11, Name: "reps", Class: device.ClassCounter, Value: "21"},
 			{ID: 20, Name: "display", Class: device.ClassDisplay, Value: "Zone 5 - 168 bpm"}},
-		Suit: device.SuitStatus{State: "fetching", URI: "coap://repo.localhost/coach/coach/v2-nrf52840dk.suit", Namespace: "tc.coach",
+		Suit: device.SuitStatus{State: "fetching", URI: "coap://repo.localhost/coach/coach/v2-nrf52840dk.suit", Namespace: "tc.coach", Container: "coach", Seq: 2,
 			Steps: steps, Done: 2432, Total: 3120, Component: ".tc.coach.code", Updates: 2,
 			Last: device.SuitResult{Code: 0, Result: "SUIT_OK", Seq: 1}},
 		Sequences: map[string]uint64{"tc.coach": 1, "tc.analytics": 1},

@@ -170,6 +170,8 @@ func write(w io.Writer, e device.Event, asJSON bool) {
 		}
 	case scenarios.Checked:
 		fmt.Fprintln(w, "   "+p.String())
+	case scenarios.Started:
+		fmt.Fprintf(w, "%s\n%s\n", p.Title, strings.Repeat("=", min(len(p.Title), 76)))
 	default:
 		fmt.Fprintln(w, e.String())
 	}

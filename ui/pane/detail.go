@@ -48,6 +48,9 @@ func (d Detail) Render(t *theme.Theme, w, h int) []string {
 	var out []string
 	if !dev.Powered {
 		out = append(out, t.Bad.Render("⏻ POWER OFF")+t.Dim.Render(" · RAM lost, flash kept · power-on "+dev.ID))
+		if len(dev.InFlash) > 0 {
+			out = append(out, t.Dim.Render("in flash, back at boot: "+strings.Join(dev.InFlash, ", ")))
+		}
 	}
 	var sel *device.ContainerInfo
 	if len(dev.Containers) == 0 {

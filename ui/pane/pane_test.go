@@ -177,7 +177,7 @@ func TestSuitRender(t *testing.T) {
 	if got := ansi.Strip(strings.Join(idle.Render(th, 40, 3), "\n")); !strings.Contains(got, "no update yet on b") {
 		t.Errorf("idle: %q", got)
 	}
-	failed := Suit{Device: "b", Status: device.SuitStatus{State: "idle", Namespace: "tc.coach", Updates: 1,
+	failed := Suit{Device: "b", Status: device.SuitStatus{State: "idle", Namespace: "tc.coach", Container: "coach", Updates: 1,
 		Steps: steps("signature", "passed", "sequence-number", "failed"),
 		Last:  device.SuitResult{Code: -5, Result: "SUIT_ERR_SEQUENCE_NUMBER", Seq: 1}}}
 	got := ansi.Strip(strings.Join(failed.Render(th, 50, 8), "\n"))

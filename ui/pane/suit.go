@@ -105,9 +105,9 @@ func (s Suit) Render(t *theme.Theme, w, h int) []string {
 		return Lines([]string{t.Dim.Render("no update yet on " + s.Device)}, w, h)
 	}
 	var head []string
-	what := strings.TrimPrefix(st.Namespace, "tc.")
+	what := st.Container
 	if what == "" {
-		what = "firmware"
+		what = "RAM slots"
 	}
 	running := st.State != "" && st.State != "idle"
 	state := st.State
@@ -116,10 +116,17 @@ func (s Suit) Render(t *theme.Theme, w, h int) []string {
 	} else {
 		state = t.Dim.Render("done")
 	}
-	if !running && st.Last.Seq > 0 {
-		what += fmt.Sprintf(" seq %d", st.Last.Seq)
+	seq := st.Last.Seq
+	if running {
+		seq = st.Seq
 	}
-	head = append(head, t.Strong.Render(what)+" → "+s.Device+" · "+state)
+	line := t.Strong.Render(what) + " → " + s.Device + " · " + state
+	// The sequence number is the first thing to give up in a narrow pane:
+	// the state is what a watcher needs.
+	if withSeq := t.Strong.Render(fmt.Sprintf("%s seq %d", what, seq)) + " → " + s.Device + " · " + state; seq > 0 && Width(withSeq) <= w {
+		line = withSeq
+	}
+	head = append(head, line)
 	if st.Total > 0 && running {
 		pct := st.Done * 100 / st.Total
 		label := fmt.Sprintf(" %3d%% %s", pct, st.Component)
