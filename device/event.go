@@ -360,6 +360,32 @@ func (e Update) String() string {
 	return s
 }
 
+// ContainerOf names the container an event is about, or "" when it is about
+// the whole board. It is the one place that knows which payloads name one.
+func ContainerOf(p Payload) string {
+	switch p := p.(type) {
+	case StateChange:
+		return p.Container
+	case Heartbeat:
+		return p.Container
+	case MissedHeartbeat:
+		return p.Container
+	case Denied:
+		return p.Container
+	case Fault:
+		return p.Container
+	case BudgetExceeded:
+		return p.Container
+	case Log:
+		return p.Container
+	case Actuator:
+		return p.Container
+	case Update:
+		return p.Container
+	}
+	return ""
+}
+
 // String is the event as one console line: virtual time, device, content.
 func (e Event) String() string {
 	return FormatDuration(e.At) + " " + e.Device + " " + e.Data.String()

@@ -39,6 +39,13 @@ func TestEventJSONRoundTripsEveryKind(t *testing.T) {
 		if back.String() == "" || p.String() == "" {
 			t.Fatalf("%s renders empty", p.Kind())
 		}
+		want := ""
+		if f := reflect.ValueOf(p).FieldByName("Container"); f.IsValid() {
+			want = f.String()
+		}
+		if got := ContainerOf(p); got != want {
+			t.Errorf("%s: ContainerOf = %q, want %q (the payload's Container field)", p.Kind(), got, want)
+		}
 		seen[p.Kind()] = true
 	}
 	for _, k := range Kinds()[:len(payloads)] {

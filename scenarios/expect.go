@@ -100,25 +100,14 @@ func (r *Runner) checkEvents(e Expect) (bool, string) {
 	var seen []string
 	for _, ev := range evs {
 		text := ev.Data.String()
-		var container string
+		container := device.ContainerOf(ev.Data)
 		okEv := true
 		switch p := ev.Data.(type) {
 		case device.Denied:
-			container = p.Container
 			okEv = (e.Call == "" || p.Call == e.Call) && (e.Reason == "" || reasonIs(p.Reason, e.Reason))
-		case device.Log:
-			container = p.Container
-		case device.Heartbeat:
-			container = p.Container
 		case device.BudgetExceeded:
-			container = p.Container
 			okEv = e.Limit == "" || p.Limit == e.Limit
-		case device.Fault:
-			container = p.Container
-		case device.MissedHeartbeat:
-			container = p.Container
 		case device.Actuator:
-			container = p.Container
 			okEv = e.Peer == "" || p.Peer == e.Peer
 		}
 		if e.Container != "" && container != e.Container {

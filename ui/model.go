@@ -205,29 +205,18 @@ func (m *model) applyFrame(f frame) tea.Cmd {
 // meanwhile.
 func (m *model) followStory(evs []device.Event) {
 	for _, e := range evs {
-		var ctr string
-		switch p := e.Data.(type) {
+		// Heartbeats and logs are routine; only what changes the story moves
+		// the selection.
+		switch e.Data.(type) {
 		case scenarios.StepStarted:
 			m.follow, m.followCtr = true, true
 			continue
-		case device.StateChange:
-			ctr = p.Container
-		case device.Denied:
-			ctr = p.Container
-		case device.Fault:
-			ctr = p.Container
-		case device.BudgetExceeded:
-			ctr = p.Container
-		case device.MissedHeartbeat:
-			ctr = p.Container
-		case device.Actuator:
-			ctr = p.Container
-		case device.Update:
-			ctr = p.Container
-		case device.SuitStep, device.SuitProgress, device.SensorChange, device.Power:
+		case device.StateChange, device.Denied, device.Fault, device.BudgetExceeded, device.MissedHeartbeat,
+			device.Actuator, device.Update, device.SuitStep, device.SuitProgress, device.SensorChange, device.Power:
 		default:
 			continue
 		}
+		ctr := device.ContainerOf(e.Data)
 		if m.follow {
 			for i := range m.snap.Devices {
 				if m.snap.Devices[i].ID == e.Device {
