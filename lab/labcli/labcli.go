@@ -44,6 +44,15 @@ func Parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// ParseExit is the exit code for a Parse error: 0 when the user asked for
+// -h (the usage went out as asked), 2 for a bad flag.
+func ParseExit(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 2
+}
+
 // Device is `tinylab device`: one or more virtual boards in real time.
 func Device(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("device", flag.ContinueOnError)
@@ -64,7 +73,7 @@ func Device(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&owners, "owner", "container token issuer (PEM or hex Ed25519; repeatable)")
 	pos, err := Parse(fs, args)
 	if err != nil {
-		return 2
+		return ParseExit(err)
 	}
 	if len(pos) > 0 {
 		fmt.Fprintf(stderr, "tinylab device: unexpected argument %q\n", pos[0])
@@ -172,7 +181,7 @@ func Repo(args []string, stdout, stderr io.Writer) int {
 	listen := fs.String("listen", "127.0.0.1:5684", "address to serve on; port 0 picks a free one")
 	pos, err := Parse(fs, args)
 	if err != nil {
-		return 2
+		return ParseExit(err)
 	}
 	if len(pos) != 1 {
 		fs.Usage()

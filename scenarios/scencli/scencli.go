@@ -25,6 +25,9 @@ import (
 func List(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		fmt.Fprintln(stderr, "usage: tinylab scenarios")
+		if len(args) == 1 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+			return 0
+		}
 		return 2
 	}
 	all, err := scenarios.Builtins()
@@ -56,7 +59,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	state := fs.String("state", "", "keep each device's flash in DIR/<device>/ across runs")
 	pos, err := labcli.Parse(fs, args)
 	if err != nil {
-		return 2
+		return labcli.ParseExit(err)
 	}
 	if len(pos) != 1 {
 		fs.Usage()
@@ -210,7 +213,7 @@ func Replay(ui func(events []device.Event) error) func(args []string, stdout, st
 		printOnly := fs.Bool("print", false, "print the events instead of opening the UI")
 		pos, err := labcli.Parse(fs, args)
 		if err != nil {
-			return 2
+			return labcli.ParseExit(err)
 		}
 		if len(pos) != 1 {
 			fs.Usage()
