@@ -360,31 +360,12 @@ func (d *Device) fetch(t Task, uri string, w io.Writer, progress func(done, tota
 		return err
 	}
 	ctx := t.Context()
-	szx := coapnet.SZXFor(d.cfg.BlockSize)
-	var done, total uint64
-	for num := int64(0); ; num++ {
-		b, err := d.fetchBlock(t, ctx, tgt, num, szx)
-		if err != nil {
-			return err
-		}
-		if _, err := w.Write(b.Data); err != nil {
-			return err
-		}
-		done += uint64(len(b.Data))
-		if b.Total >= 0 {
-			total = uint64(b.Total)
-		}
-		if progress != nil {
-			progress(done, total)
-		}
-		if !b.More {
-			return nil
-		}
-		if b.SZX != szx {
-			szx = b.SZX
-			num = int64(done)/szx.Size() - 1
-		}
+	get := func(num int64, szx blockwise.SZX) (coapnet.Block, error) { return d.fetchBlock(t, ctx, tgt, num, szx) }
+	var report func(done, total int64)
+	if progress != nil {
+		report = func(done, total int64) { progress(uint64(done), uint64(max(total, 0))) }
 	}
+	return coapnet.Blocks(get, coapnet.SZXFor(d.cfg.BlockSize), w, report)
 }
 
 // exchangeTimeout is how long the device waits in wall time for one real

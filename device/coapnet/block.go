@@ -335,11 +335,19 @@ func (s *Server) GetBlock(ctx context.Context, t Target, num int64, szx blockwis
 }
 
 // Get fetches a whole resource block by block into w, calling progress after
-// each block. It is the plain client; a device paces its own loop over GetBlock.
+// each block. It is the plain client; a device paces each block itself and
+// goes through Blocks with its own fetch.
 func (s *Server) Get(ctx context.Context, t Target, szx blockwise.SZX, w io.Writer, progress func(done, total int64)) error {
+	return Blocks(func(num int64, szx blockwise.SZX) (Block, error) { return s.GetBlock(ctx, t, num, szx) }, szx, w, progress)
+}
+
+// Blocks runs the block-wise transfer of one resource: it asks get for block
+// after block, writes them to w and calls progress (total is -1 until the
+// server says it with Size2), until a block says no more follow.
+func Blocks(get func(num int64, szx blockwise.SZX) (Block, error), szx blockwise.SZX, w io.Writer, progress func(done, total int64)) error {
 	done, total := int64(0), int64(-1)
 	for num := int64(0); ; num++ {
-		b, err := s.GetBlock(ctx, t, num, szx)
+		b, err := get(num, szx)
 		if err != nil {
 			return err
 		}

@@ -183,3 +183,54 @@ func TestMessageIDGuardRefusesToWrap(t *testing.T) {
 		t.Fatalf("after the lifetime passed: %v", err)
 	}
 }
+
+// TestBlocksFollowsTheServersBlockSize runs the block-wise loop against a
+// server that serves at most max bytes a block, from the start or from
+// block `from` on: the client continues at the server's size (RFC 7959 §2.4).
+func TestBlocksFollowsTheServersBlockSize(t *testing.T) {
+	body := payload(3000)
+	for _, c := range []struct {
+		name      string
+		ask       blockwise.SZX
+		max, from int64
+		sized     bool // the server sends Size2
+	}{
+		{"same size", blockwise.SZX256, 256, 0, true},
+		{"smaller from the start", blockwise.SZX1024, 64, 0, true},
+		{"smaller after two blocks", blockwise.SZX256, 64, 2, false},
+		{"tiny", blockwise.SZX64, 16, 0, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var asked []int64
+			get := func(num int64, szx blockwise.SZX) (Block, error) {
+				asked = append(asked, num)
+				off, size := num*szx.Size(), szx.Size()
+				if num >= c.from && size > c.max {
+					size = c.max
+				}
+				if off >= int64(len(body)) {
+					return Block{}, errors.New("asked past the end")
+				}
+				end := min(off+size, int64(len(body)))
+				served := SZXFor(int(size))
+				b := Block{Data: body[off:end], Num: off / size, SZX: served, More: end < int64(len(body)), Total: -1}
+				if c.sized {
+					b.Total = int64(len(body))
+				}
+				return b, nil
+			}
+			var got bytes.Buffer
+			var last, total int64
+			if err := Blocks(get, c.ask, &got, func(done, tot int64) { last, total = done, tot }); err != nil {
+				t.Fatalf("%v (asked for blocks %v)", err, asked)
+			}
+			wantTotal := int64(-1)
+			if c.sized {
+				wantTotal = 3000
+			}
+			if !bytes.Equal(got.Bytes(), body) || last != 3000 || total != wantTotal {
+				t.Fatalf("got %d bytes, progress %d/%d (asked for blocks %v)", got.Len(), last, total, asked)
+			}
+		})
+	}
+}
