@@ -218,8 +218,7 @@ func provisionedReason(c *candidate) string {
 
 // adopt moves a checked candidate into a container and gives it a fresh VM.
 func (d *Device) adopt(c *Container, cand *candidate) {
-	c.meta, c.metaRaw, c.code, c.data = cand.meta, cand.metaRaw, cand.code, cand.data
-	c.report, c.policy, c.prog, c.hooks = cand.report, cand.policy, cand.prog, cand.hooks
+	c.candidate = *cand
 	c.limits = d.cfg.Limits[c.UID]
 	c.locals = map[uint32]uint32{}
 	c.inbox = map[uint32][][]byte{}

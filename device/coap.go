@@ -332,10 +332,12 @@ func (d *Device) ExecRAM(i int, ctx []byte) (uint64, error) {
 		return 0, err
 	}
 	uid := fmt.Sprintf(".ram.%d", i)
-	c := &Container{d: d, UID: uid, State: Running, locals: map[uint32]uint32{}, inbox: map[uint32][][]byte{}, prog: prog}
-	c.meta = &firewall.Metadata{}
-	c.meta.Security.Timing = firewall.DefaultTiming
-	c.policy = firewall.Policy{Mask: firewall.MaskOf(firewall.CallLog, firewall.CallTime, firewall.CallSensors, firewall.CallStore, firewall.CallMemcpy)}
+	meta := &firewall.Metadata{}
+	meta.Security.Timing = firewall.DefaultTiming
+	c := &Container{d: d, UID: uid, State: Running, locals: map[uint32]uint32{}, inbox: map[uint32][][]byte{}, candidate: candidate{
+		meta: meta, prog: prog,
+		policy: firewall.Policy{Mask: firewall.MaskOf(firewall.CallLog, firewall.CallTime, firewall.CallSensors, firewall.CallStore, firewall.CallMemcpy)},
+	}}
 	d.fw.Remove(uid)
 	if err := d.fw.Install(uid, c.policy); err != nil {
 		return 0, err

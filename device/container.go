@@ -17,18 +17,12 @@ type Container struct {
 	State State
 	Last  Transition // the last state change and its reason
 
-	meta       *firewall.Metadata
-	metaRaw    []byte
-	code, data []byte
-	report     firewall.Report
-	policy     firewall.Policy
-	prog       *vm.Program
-	inst       *vm.Instance
-	hooks      hooks
-	limits     ExtraLimits
-	seq        uint64 // SUIT sequence number that installed it (0: loaded by hand)
-	origin     string // how it arrived: "suit", "coap", "lab", "flash"
-	autostart  bool   // start after install, and again after a reboot
+	candidate // the checked parts as installed
+	inst      *vm.Instance
+	limits    ExtraLimits
+	seq       uint64 // SUIT sequence number that installed it (0: loaded by hand)
+	origin    string // how it arrived: "suit", "coap", "lab", "flash"
+	autostart bool   // start after install, and again after a reboot
 
 	// live
 	loops      uint64
