@@ -6,8 +6,6 @@ import (
 	"strings"
 
 	"tinylab/firewall"
-	"tinylab/vm"
-	"tinylab/vm/loader"
 )
 
 // CommandError says why a command was refused; nothing changed.
@@ -59,19 +57,14 @@ type candidate struct {
 	code, data []byte
 	report     firewall.Report
 	policy     firewall.Policy
-	prog       *vm.Program
-	hooks      hooks
+	mod        Module // the code as its runtime checked it
 	notes      []string
 }
 
-// helperSet is every helper number the device provides.
-type helperSet struct{}
-
-func (helperSet) Known(id uint32) bool { _, ok := firewall.HelperByID(id); return ok }
-
 // validate runs every provisioning check on a container's three parts
-// without touching the device: metadata, the owner's tokens, the code (the VM
-// loader and pre-flight verifier) and the size of a slot.
+// without touching the device: metadata, the owner's tokens, the runtime the
+// container type names (the code must be its code, the device must have it)
+// and the code (the runtime's loader and verifier), and the size of a slot.
 func (d *Device) validate(metaRaw, code, data []byte) (*candidate, error) {
 	md, err := firewall.DecodeMetadata(metaRaw)
 	if err != nil {
@@ -94,15 +87,13 @@ func (d *Device) validate(metaRaw, code, data []byte) (*candidate, error) {
 	if !c.report.Token(firewall.TokenMask).OK() {
 		c.notes = append(c.notes, "syscall mask token failed: every call will be denied")
 	}
-	img, err := loader.Load("", code)
+	rt, part, err := d.runtimeFor(md.Container.Type, code)
 	if err != nil {
+		return nil, &RejectError{Container: uid, Part: part, Err: err}
+	}
+	if c.mod, err = rt.Load(code); err != nil {
 		return nil, &RejectError{Container: uid, Part: "code", Err: err}
 	}
-	c.prog, err = vm.Verify(img, helperSet{})
-	if err != nil {
-		return nil, &RejectError{Container: uid, Part: "code", Err: err}
-	}
-	c.hooks = findHooks(c.prog)
 	return c, nil
 }
 
@@ -138,19 +129,6 @@ func (d *Device) verifyTokens(md *firewall.Metadata, code, data []byte) (firewal
 	}
 	first.Mask = 0
 	return first, nil
-}
-
-// findHooks takes the container's start, loop and stop functions by name; a
-// program without a "loop" function runs from its first instruction as loop
-// (a plain femto-container).
-func findHooks(p *vm.Program) hooks {
-	var h hooks
-	if pc, ok := p.Entry("loop"); ok {
-		h.loop = pc
-	}
-	h.start, h.hasStart = p.Entry("start")
-	h.stop, h.hasStop = p.Entry("stop")
-	return h
 }
 
 // Load provisions a new container from its three parts (TinyContainer's
@@ -192,9 +170,15 @@ func (d *Device) install(metaRaw, code, data []byte, origin string, seq uint64, 
 		return nil, err
 	}
 	c := &Container{d: d, Slot: slot, UID: uid, State: Provisioning, origin: origin, seq: seq, autostart: autostart}
+	inst, err := instantiate(c, cand)
+	if err != nil {
+		d.emit(StateChange{Container: uid, From: Provisioning, To: Empty, Reason: err.Error()})
+		return nil, err
+	}
 	d.slots[slot] = c
-	d.adopt(c, cand)
+	d.adopt(c, cand, inst)
 	if err := d.fw.Install(uid, c.policy); err != nil {
+		c.finalize()
 		d.slots[slot] = nil
 		d.emit(StateChange{Container: uid, From: Provisioning, To: Empty, Reason: err.Error()})
 		return nil, &RejectError{Container: uid, Part: "firewall", Err: err}
@@ -208,21 +192,39 @@ func (d *Device) install(metaRaw, code, data []byte, origin string, seq uint64, 
 }
 
 func provisionedReason(c *candidate) string {
-	text, _, _ := c.prog.Sizes()
-	r := fmt.Sprintf("verified: tokens OK, %d instructions, mask %s", text/8, c.policy.Mask)
+	r := fmt.Sprintf("verified: tokens OK, %s, mask %s", c.mod.Summary(), c.policy.Mask)
 	for _, n := range c.notes {
 		r += "; " + n
 	}
 	return r
 }
 
-// adopt moves a checked candidate into a container and gives it a fresh VM.
-func (d *Device) adopt(c *Container, cand *candidate) {
+// instantiate is runtime_create: the instance a candidate runs as in c.
+func instantiate(c *Container, cand *candidate) (Instance, error) {
+	inst, err := cand.mod.Create(cand.data, &hostCalls{c: c})
+	if err != nil {
+		return nil, &RejectError{Container: cand.meta.Container.UID, Part: "runtime", Err: err}
+	}
+	return inst, nil
+}
+
+// adopt moves a checked candidate and its instance into a container,
+// finalizing the instance it replaces.
+func (d *Device) adopt(c *Container, cand *candidate, inst Instance) {
+	c.finalize()
 	c.candidate = *cand
+	c.inst = inst
 	c.limits = d.cfg.Limits[c.UID]
 	c.locals = map[uint32]uint32{}
 	c.inbox = map[uint32][][]byte{}
-	c.inst = vm.NewInstance(c.prog, vm.Config{Helpers: &hostCalls{c: c}, BranchBudget: d.cfg.BranchBudget})
+}
+
+// finalize is runtime_on_finalize for the container's instance, if any.
+func (c *Container) finalize() {
+	if c.inst != nil {
+		c.inst.Finalize()
+		c.inst = nil
+	}
 }
 
 // replace installs a new version of a container that is installed already.
@@ -230,6 +232,10 @@ func (d *Device) adopt(c *Container, cand *candidate) {
 func (d *Device) replace(old *Container, cand *candidate, verr error, origin string, seq uint64, autostart bool) (*Container, error) {
 	if verr == nil {
 		verr = d.checkBudgets(cand, old)
+	}
+	var inst Instance
+	if verr == nil {
+		inst, verr = instantiate(old, cand)
 	}
 	if verr != nil {
 		d.emit(Update{Container: old.UID, Status: "rejected, " + old.State.String() + " version kept", Detail: verr.Error()})
@@ -245,7 +251,7 @@ func (d *Device) replace(old *Container, cand *candidate, verr error, origin str
 	old.transition(Provisioning, "update via "+origin)
 	old.origin, old.seq = origin, seq
 	old.autostart = old.autostart || autostart
-	d.adopt(old, cand)
+	d.adopt(old, cand, inst)
 	d.fw.Remove(old.UID)
 	if err := d.fw.Install(old.UID, old.policy); err != nil {
 		old.transition(Failed, err.Error())
@@ -265,8 +271,7 @@ func (d *Device) replace(old *Container, cand *candidate, verr error, origin str
 func (d *Device) checkBudgets(c *candidate, replacing *Container) error {
 	u := d.Usage()
 	flash := u.FlashUsed + len(c.code) + len(c.data) + len(c.metaRaw)
-	_, data, _ := c.prog.Sizes()
-	ram := u.RAMUsed + vm.StackSize + data + len(c.data) + containerOverhead
+	ram := u.RAMUsed + c.mod.RAM(c.data) + containerOverhead
 	if replacing != nil {
 		flash -= replacing.Size() + len(replacing.metaRaw)
 		ram -= replacing.ramBytes()
@@ -399,6 +404,7 @@ func (d *Device) Delete(uid string) error {
 	c.stopTimers()
 	c.transition(Deleting, "delete requested")
 	d.fw.Remove(uid)
+	c.finalize()
 	d.slots[c.Slot] = nil
 	d.unpersist(c)
 	c.transition(Empty, "slot "+fmt.Sprint(c.Slot)+" freed")

@@ -16,8 +16,6 @@ import (
 
 	"tinylab/device/coapnet"
 	"tinylab/firewall"
-	"tinylab/vm"
-	"tinylab/vm/loader"
 )
 
 // Handler is the device's CoAP resources (DESIGN §3): RIOT's /riot/board
@@ -320,22 +318,25 @@ func fixedPoint2(v int32) string {
 }
 
 // ExecRAM runs the application in RAM slot i once. RAM-slot applications are
-// plain femto-containers without TinyContainer metadata: the device grants
-// them log, time, sensors, store and memcpy, and no endpoints.
+// plain femto-containers without TinyContainer metadata: their bytes pick
+// the runtime, and the device grants them log, time, sensors, store and
+// memcpy, and no endpoints.
 func (d *Device) ExecRAM(i int, ctx []byte) (uint64, error) {
-	img, err := loader.Load("", d.ramSlot[i])
+	code := d.ramSlot[i]
+	typ, _ := codeType(code)
+	rt, _, err := d.runtimeFor(typ, code)
 	if err != nil {
 		return 0, err
 	}
-	prog, err := vm.Verify(img, helperSet{})
+	mod, err := rt.Load(code)
 	if err != nil {
 		return 0, err
 	}
 	uid := fmt.Sprintf(".ram.%d", i)
-	meta := &firewall.Metadata{}
+	meta := &firewall.Metadata{Container: firewall.Container{UID: uid, Type: typ}}
 	meta.Security.Timing = firewall.DefaultTiming
 	c := &Container{d: d, UID: uid, State: Running, locals: map[uint32]uint32{}, inbox: map[uint32][][]byte{}, candidate: candidate{
-		meta: meta, prog: prog,
+		meta: meta, mod: mod,
 		policy: firewall.Policy{Mask: firewall.MaskOf(firewall.CallLog, firewall.CallTime, firewall.CallSensors, firewall.CallStore, firewall.CallMemcpy)},
 	}}
 	d.fw.Remove(uid)
@@ -343,15 +344,16 @@ func (d *Device) ExecRAM(i int, ctx []byte) (uint64, error) {
 		return 0, err
 	}
 	defer d.fw.Remove(uid)
-	c.inst = vm.NewInstance(prog, vm.Config{Helpers: &hostCalls{c: c}, BranchBudget: d.cfg.BranchBudget, InstructionBudget: d.cfg.CPU.Budget(msDuration(c.Timing().LoopMaxMS))})
+	if c.inst, err = mod.Create(nil, &hostCalls{c: c}); err != nil {
+		return 0, err
+	}
+	defer c.finalize()
 	c.extra = 0
-	res, err := c.inst.Run(0, ctx)
-	st := res.Stats
-	cost := d.cfg.CPU.Cost(st.ALU, st.LoadStore, st.Branch, st.Divide, st.Call) + c.extra
+	res, err := c.inst.Exec(ctx, Budget{Branches: d.cfg.BranchBudget, Instructions: d.cfg.CPU.Budget(msDuration(c.Timing().LoopMaxMS))})
+	cost := d.cfg.CPU.Time(res.Counts) + c.extra
 	d.charge(d.cfg.Energy.CPUPJ(cost))
 	if err != nil {
-		kind, _ := vm.KindOf(err)
-		d.emit(Fault{Container: uid, Hook: "exec", Code: kind.String(), PC: vm.PCOf(err), Message: err.Error()})
+		d.emit(faultEvent(uid, HookExec, trapOf(err)))
 		return 0, err
 	}
 	return res.R0, nil

@@ -4,11 +4,10 @@ import (
 	"time"
 
 	"tinylab/firewall"
-	"tinylab/vm"
 )
 
 // Container is one container slot's occupant: its parts as installed, its
-// VM instance, its lifecycle state and its live counters.
+// runtime instance, its lifecycle state and its live counters.
 type Container struct {
 	d    *Device
 	Slot int
@@ -18,7 +17,7 @@ type Container struct {
 	Last  Transition // the last state change and its reason
 
 	candidate // the checked parts as installed
-	inst      *vm.Instance
+	inst      Instance
 	limits    ExtraLimits
 	seq       uint64 // SUIT sequence number that installed it (0: loaded by hand)
 	origin    string // how it arrived: "suit", "coap", "lab", "flash"
@@ -44,12 +43,6 @@ type Container struct {
 	loopTimer  Timer
 	wdTimer    Timer
 	restartTmr Timer
-}
-
-// hooks are the program counters of the container's entry points.
-type hooks struct {
-	start, loop, stop int
-	hasStart, hasStop bool
 }
 
 // Transition is one state change.
@@ -89,13 +82,12 @@ func (c *Container) watched() bool { return c.policy.Mask.Has(firewall.CallHeart
 func (c *Container) Size() int { return len(c.code) + len(c.data) }
 
 // ramBytes is what the container takes of the board's RAM while installed:
-// its VM's stack and data, plus the agent's bookkeeping for it.
+// its runtime's share (stack, globals, data), plus the agent's bookkeeping.
 func (c *Container) ramBytes() int {
-	if c.prog == nil {
+	if c.mod == nil {
 		return 0
 	}
-	_, data, _ := c.prog.Sizes()
-	return vm.StackSize + data + len(c.data) + containerOverhead
+	return c.mod.RAM(c.data) + containerOverhead
 }
 
 // containerOverhead is the agent's RAM for one container: its thread stack

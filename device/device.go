@@ -48,6 +48,13 @@ type Config struct {
 	// BlockSize is the CoAP block size for SUIT fetches. 0: 64 bytes, RIOT's
 	// CONFIG_SUIT_COAP_BLOCKSIZE default (one 802.15.4 frame per block).
 	BlockSize int
+	// Runtimes are the container runtimes of the firmware, by the container
+	// type each runs. nil: BuiltinRuntimes.
+	Runtimes map[firewall.RuntimeType]Runtime
+	// PinRuntime builds the firmware with that one runtime, as upstream
+	// builds are: containers of another type are refused. TypeUndefined:
+	// every runtime in Runtimes.
+	PinRuntime firewall.RuntimeType
 }
 
 // Watchdog configures the heartbeat watchdog (DESIGN §3).
@@ -146,6 +153,12 @@ func New(cfg Config, env Env) (*Device, error) {
 	}
 	if cfg.BlockSize <= 0 {
 		cfg.BlockSize = 64
+	}
+	if cfg.Runtimes == nil {
+		cfg.Runtimes = BuiltinRuntimes()
+	}
+	if _, ok := cfg.Runtimes[cfg.PinRuntime]; !ok && cfg.PinRuntime != firewall.TypeUndefined {
+		return nil, fmt.Errorf("device %s: pinned to the %s runtime: %w", cfg.ID, cfg.PinRuntime, &RuntimeError{Type: cfg.PinRuntime})
 	}
 	ids := map[uint32]bool{}
 	for _, p := range cfg.Peers {

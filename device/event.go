@@ -165,12 +165,16 @@ type Denied struct {
 	Args      [5]uint64 `json:"args"`
 }
 
-// Fault: the VM stopped a container's hook with an error.
+// Fault: the runtime stopped a container's hook with an error. Where names
+// the instruction: PC for eBPF (-1 when none), Function and Offset for
+// WebAssembly.
 type Fault struct {
 	Container string `json:"container"`
 	Hook      string `json:"hook"`
 	Code      string `json:"code"`
 	PC        int    `json:"pc"`
+	Function  string `json:"function,omitempty"`
+	Offset    int    `json:"offset,omitempty"`
 	Message   string `json:"message"`
 }
 

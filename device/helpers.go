@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"tinylab/firewall"
-	"tinylab/vm"
 )
 
 // refused is what a denied or failed call returns to the container: -1, as
@@ -33,12 +32,12 @@ const (
 	actuatorWrite = 50 * time.Microsecond
 )
 
-// hostCalls is a container's side of the VM's helper interface: every call
+// hostCalls is a container's Natives, the same for every runtime: every call
 // goes through the firewall first, and every pointer is checked against the
-// container's own memory regions.
+// container's own memory.
 type hostCalls struct{ c *Container }
 
-func (h *hostCalls) Call(id uint32, args *[5]uint64, mem *vm.Memory) (uint64, error) {
+func (h *hostCalls) Call(id uint32, args *[5]uint64, mem Memory) (uint64, error) {
 	c := h.c
 	hp, ok := firewall.HelperByID(id)
 	if !ok {
@@ -143,7 +142,7 @@ func saulHandle(i int) uint64 { return saulBase + uint64(i) }
 // saulRead writes a phydat_t (int16 val[3], uint8 unit, int8 scale) for the
 // sensor behind a SAUL handle and returns its dimension count, as
 // saul_reg_read does.
-func (c *Container) saulRead(req firewall.Request, args *[5]uint64, mem *vm.Memory) uint64 {
+func (c *Container) saulRead(req firewall.Request, args *[5]uint64, mem Memory) uint64 {
 	i := int(args[0]) - saulBase
 	if i < 0 || i >= len(c.d.peers) {
 		return refused
@@ -173,7 +172,7 @@ func (c *Container) saulRead(req firewall.Request, args *[5]uint64, mem *vm.Memo
 // buffer checked against the container's memory (for writing into it when
 // reading, for reading from it when writing) and the firewall's decision on
 // the endpoint behind the fd, both in one decision.
-func (c *Container) transfer(req firewall.Request, args *[5]uint64, mem *vm.Memory, into bool) (firewall.Endpoint, []byte, bool) {
+func (c *Container) transfer(req firewall.Request, args *[5]uint64, mem Memory, into bool) (firewall.Endpoint, []byte, bool) {
 	req.FD = int32(args[0])
 	n := int(min(args[2], maxIO))
 	access := mem.Read
@@ -191,7 +190,7 @@ func (c *Container) transfer(req firewall.Request, args *[5]uint64, mem *vm.Memo
 
 // read is TinyContainer's read(fd, buf, size): what the endpoint's peer
 // offers, into the container's buffer.
-func (c *Container) read(req firewall.Request, args *[5]uint64, mem *vm.Memory) uint64 {
+func (c *Container) read(req firewall.Request, args *[5]uint64, mem Memory) uint64 {
 	ep, buf, ok := c.transfer(req, args, mem, true)
 	if !ok {
 		return refused
@@ -219,7 +218,7 @@ func (c *Container) read(req firewall.Request, args *[5]uint64, mem *vm.Memory) 
 
 // write is TinyContainer's write(fd, buf, size): the container's bytes to
 // the endpoint's peer.
-func (c *Container) write(req firewall.Request, args *[5]uint64, mem *vm.Memory) uint64 {
+func (c *Container) write(req firewall.Request, args *[5]uint64, mem Memory) uint64 {
 	ep, data, ok := c.transfer(req, args, mem, false)
 	if !ok {
 		return refused
@@ -278,7 +277,7 @@ func actuatorText(class Class, b []byte) string {
 
 // printf formats like RIOT's bpf_printf: %d %i %u %x %X %c %s %p and %%,
 // with flags and widths; arguments come from r2..r5.
-func (c *Container) printf(req firewall.Request, args *[5]uint64, mem *vm.Memory) uint64 {
+func (c *Container) printf(req firewall.Request, args *[5]uint64, mem Memory) uint64 {
 	format, err := mem.ReadString(args[0], maxFormat)
 	if err != nil {
 		c.d.fw.Deny(req, firewall.ReasonBadPointer, err.Error())

@@ -2,7 +2,7 @@ package device
 
 import "time"
 
-// CPUModel is the modelled cost of each class of eBPF instruction on the
+// CPUModel is the modelled cost of each class of instruction on the
 // board's CPU. Containers are charged modelled time, not measured time, so a
 // demo behaves the same on a fast laptop and a slow one. The defaults are the
 // femto-container figures measured on an nRF52840 at 64 MHz (DESIGN §2).
@@ -23,6 +23,11 @@ var DefaultCPU = CPUModel{
 func (m CPUModel) Cost(alu, loadStore, branch, divide, call uint64) time.Duration {
 	return time.Duration(alu)*m.ALU + time.Duration(loadStore)*m.LoadStore +
 		time.Duration(branch)*m.Branch + time.Duration(divide)*m.Divide + time.Duration(call)*m.Call
+}
+
+// Time is the modelled time of a hook run that executed c.
+func (m CPUModel) Time(c Counts) time.Duration {
+	return m.Cost(c.ALU, c.LoadStore, c.Branch, c.Divide, c.Call)
 }
 
 // Budget is how many instructions can run in d at the cheapest class: a run

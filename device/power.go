@@ -94,9 +94,15 @@ func (d *Device) restoreSlot(slot int, info flashInfo, meta, code, data []byte) 
 		return
 	}
 	c := &Container{d: d, Slot: slot, UID: info.UID, State: Provisioning, origin: info.Origin, seq: info.Seq, autostart: info.Autostart}
+	inst, err := instantiate(c, cand)
+	if err != nil {
+		d.emit(StateChange{Container: info.UID, From: Provisioning, To: Empty, Reason: err.Error()})
+		return
+	}
 	d.slots[slot] = c
-	d.adopt(c, cand)
+	d.adopt(c, cand, inst)
 	if err := d.fw.Install(c.UID, c.policy); err != nil {
+		c.finalize()
 		d.slots[slot] = nil
 		d.emit(StateChange{Container: c.UID, From: Provisioning, To: Empty, Reason: err.Error()})
 		return
@@ -127,6 +133,7 @@ func (d *Device) powerOff(reason string) {
 			d.inFlash = append(d.inFlash, c.UID)
 			c.stopTimers()
 			d.fw.Remove(c.UID)
+			c.finalize()
 			d.slots[i] = nil
 		}
 	}

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"tinylab/vm"
 )
 
 func msDuration(ms uint32) time.Duration { return time.Duration(ms) * time.Millisecond }
@@ -38,12 +36,15 @@ func (c *Container) stopTimers() {
 // every period and the watchdog.
 func (c *Container) start(reason string) {
 	c.timers()
-	c.inst.Reset()
+	if err := c.inst.Reset(); err != nil {
+		c.fail("reset: " + err.Error())
+		return
+	}
 	c.loops, c.missed, c.hbSeen = 0, 0, false
 	c.window = energyWindow{start: c.d.env.Now()}
 	c.transition(Running, reason)
-	if c.hooks.hasStart {
-		if _, ok := c.run("start", c.hooks.start, msDuration(c.Timing().StartMaxMS), "start_max_ms"); !ok {
+	if c.inst.Has(HookStart) {
+		if _, ok := c.run(HookStart, msDuration(c.Timing().StartMaxMS), "start_max_ms"); !ok {
 			return
 		}
 	}
@@ -66,7 +67,7 @@ func (c *Container) tick() {
 		return
 	}
 	c.d.fw.BeginLoop(c.UID)
-	r0, ok := c.run("loop", c.hooks.loop, msDuration(c.Timing().LoopMaxMS), "loop_max_ms")
+	r0, ok := c.run(HookLoop, msDuration(c.Timing().LoopMaxMS), "loop_max_ms")
 	if !ok {
 		return
 	}
@@ -95,8 +96,8 @@ func (c *Container) halt(reason string) bool {
 	c.stopTimers()
 	c.d.fw.CloseAll(c.UID)
 	c.transition(Stopping, reason)
-	if c.hooks.hasStop {
-		if _, ok := c.run("stop", c.hooks.stop, msDuration(c.Timing().StopMaxMS), "stop_max_ms"); !ok {
+	if c.inst.Has(HookStop) {
+		if _, ok := c.run(HookStop, msDuration(c.Timing().StopMaxMS), "stop_max_ms"); !ok {
 			return false
 		}
 	}
@@ -170,16 +171,24 @@ func (c *Container) heartbeat() {
 // run executes one hook with its time limit. It charges the modelled time
 // and its energy, and fails the container (reporting which limit or which
 // fault) when the hook does not end well. ok is false when it failed.
-func (c *Container) run(hook string, pc int, limit time.Duration, limitName string) (r0 uint64, ok bool) {
+func (c *Container) run(h Hook, limit time.Duration, limitName string) (r0 uint64, ok bool) {
 	c.extra = 0
 	// Each hook runs under its own limit: more instructions than fit in it at
 	// the cheapest class would certainly be over.
-	c.inst.SetBudgets(c.d.cfg.BranchBudget, c.d.cfg.CPU.Budget(limit))
-	res, err := c.inst.Run(pc, c.data)
-	st := res.Stats
-	cost := c.d.cfg.CPU.Cost(st.ALU, st.LoadStore, st.Branch, st.Divide, st.Call) + c.extra
+	b := Budget{Branches: c.d.cfg.BranchBudget, Instructions: c.d.cfg.CPU.Budget(limit)}
+	var res Result
+	var err error
+	switch h {
+	case HookStart:
+		res, err = c.inst.OnStart(b)
+	case HookStop:
+		res, err = c.inst.OnStop(b)
+	default:
+		res, err = c.inst.OnLoop(b)
+	}
+	cost := c.d.cfg.CPU.Time(res.Counts) + c.extra
 	c.cpu += cost
-	if hook == "loop" {
+	if h == HookLoop {
 		c.lastRun = cost
 	}
 	pj := c.d.cfg.Energy.CPUPJ(cost)
@@ -189,20 +198,20 @@ func (c *Container) run(hook string, pc int, limit time.Duration, limitName stri
 		return 0, false
 	}
 	switch {
-	case errors.Is(err, vm.ErrOutOfBudget) || (err == nil && limit > 0 && cost > limit):
+	case errors.Is(err, ErrOutOfInstructions) || (err == nil && limit > 0 && cost > limit):
 		c.d.emit(BudgetExceeded{Container: c.UID, Limit: limitName, Value: cost.Microseconds(), Max: limit.Microseconds(), Unit: "µs"})
-		c.fail(fmt.Sprintf("%s exceeded in %s(): %s > %s", limitName, hook, fmtDur(cost), fmtDur(limit)))
+		c.fail(fmt.Sprintf("%s exceeded in %s(): %s > %s", limitName, h, fmtDur(cost), fmtDur(limit)))
 		return 0, false
-	case errors.Is(err, vm.ErrOutOfBranches):
-		// the VM stops at the branch that would go over: count it
-		taken := max(int64(st.TakenBranches), c.d.cfg.BranchBudget+1)
+	case errors.Is(err, ErrOutOfBranches):
+		// the runtime stops at the branch that would go over: count it
+		taken := max(int64(res.Counts.TakenBranches), c.d.cfg.BranchBudget+1)
 		c.d.emit(BudgetExceeded{Container: c.UID, Limit: "branches", Value: taken, Max: c.d.cfg.BranchBudget, Unit: "branches"})
-		c.fail(fmt.Sprintf("branch budget exceeded in %s(): %d taken branches", hook, taken))
+		c.fail(fmt.Sprintf("branch budget exceeded in %s(): %d taken branches", h, taken))
 		return 0, false
 	case err != nil:
-		kind, _ := vm.KindOf(err)
-		c.d.emit(Fault{Container: c.UID, Hook: hook, Code: kind.String(), PC: vm.PCOf(err), Message: err.Error()})
-		c.fail(fmt.Sprintf("fault in %s(): %s", hook, kind.Error()))
+		t := trapOf(err)
+		c.d.emit(faultEvent(c.UID, h, t))
+		c.fail(fmt.Sprintf("fault in %s(): %s", h, t.Phrase))
 		return 0, false
 	}
 	if !c.chargeWindow(pj) {
