@@ -201,5 +201,24 @@ func HelperByID(id uint32) (Helper, bool) {
 	return helpers[helperIndex[id]-1], true
 }
 
+// nativeNames are the names upstream's WebAssembly runtime registers for
+// helpers tinylab names otherwise (WAMR's "logger" is printf).
+var nativeNames = map[string]uint32{"logger": 0x01}
+
+// HelperByName finds a helper by its name, or by the name of upstream's
+// native for it: how a runtime that imports natives by name (WebAssembly's
+// module "env") maps them to the same helpers and mask bits.
+func HelperByName(name string) (Helper, bool) {
+	if id, ok := nativeNames[name]; ok {
+		return HelperByID(id)
+	}
+	for _, h := range helpers {
+		if h.Name == name {
+			return h, true
+		}
+	}
+	return Helper{}, false
+}
+
 // Helpers lists every helper in number order.
 func Helpers() []Helper { return append([]Helper(nil), helpers...) }

@@ -132,3 +132,26 @@ func TestHelpers(t *testing.T) {
 		t.Error("Helpers returned the table itself")
 	}
 }
+
+// TestHelperByName: every helper by its own name, upstream's WebAssembly
+// native names (module "env") onto the same helpers, nothing else.
+func TestHelperByName(t *testing.T) {
+	for _, h := range Helpers() {
+		if got, ok := HelperByName(h.Name); !ok || got != h {
+			t.Errorf("HelperByName(%q) = %+v, %v", h.Name, got, ok)
+		}
+	}
+	for _, c := range []struct {
+		name string
+		id   uint32
+	}{{"logger", 0x01}, {"open", 0x72}, {"read", 0x74}, {"write", 0x75}, {"close", 0x73}, {"heartbeat", 0x71}, {"saul_reg_read", 0x32}} {
+		if got, ok := HelperByName(c.name); !ok || got.ID != c.id {
+			t.Errorf("HelperByName(%q) = %+v, %v; want helper %#x", c.name, got, ok, c.id)
+		}
+	}
+	for _, name := range []string{"", "Logger", "fd_write", "bpf_printf", "printf "} {
+		if h, ok := HelperByName(name); ok {
+			t.Errorf("HelperByName(%q) found %+v", name, h)
+		}
+	}
+}

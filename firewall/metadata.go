@@ -3,6 +3,7 @@ package firewall
 import (
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/fxamacker/cbor/v2"
 )
@@ -36,14 +37,18 @@ func (t RuntimeType) String() string {
 	return fmt.Sprintf("type(%d)", uint8(t))
 }
 
-// ParseRuntimeType reads a runtime type name as String prints it.
+// ParseRuntimeType reads a runtime type name as String prints it, or its
+// number in the CDDL (3 for bpf).
 func ParseRuntimeType(s string) (RuntimeType, error) {
 	for i, n := range typeNames {
 		if n == s {
 			return RuntimeType(i), nil
 		}
 	}
-	return 0, fmt.Errorf("%w: runtime type %q (known: %v)", ErrInvalidValue, s, typeNames)
+	if n, err := strconv.ParseUint(s, 10, 8); err == nil && n < uint64(numTypes) {
+		return RuntimeType(n), nil
+	}
+	return 0, fmt.Errorf("%w: runtime type %q (known: %v, or 0..%d)", ErrInvalidValue, s, typeNames, numTypes-1)
 }
 
 // PeerType says what is at the other end of an endpoint.

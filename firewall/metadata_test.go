@@ -241,6 +241,16 @@ func TestNamesParse(t *testing.T) {
 			t.Errorf("parse of a bad name: %v", err)
 		}
 	}
+	for s, want := range map[string]RuntimeType{"3": TypeBPF, "4": TypeWasm, "0": TypeUndefined, "7": TypePython} {
+		if got, err := ParseRuntimeType(s); err != nil || got != want {
+			t.Errorf("ParseRuntimeType(%q) = %v, %v; want %v", s, got, err, want)
+		}
+	}
+	for _, s := range []string{"8", "-1", "256", "03x", " 3"} {
+		if got, err := ParseRuntimeType(s); !errors.Is(err, ErrInvalidValue) {
+			t.Errorf("ParseRuntimeType(%q) = %v, %v; want an invalid value", s, got, err)
+		}
+	}
 	if !DirIn.CanRead() || DirIn.CanWrite() || DirOut.CanRead() || !DirOut.CanWrite() || !DirBoth.CanRead() || !DirBoth.CanWrite() {
 		t.Error("direction permissions are wrong")
 	}

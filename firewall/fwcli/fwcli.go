@@ -17,10 +17,11 @@ import (
 
 const usage = `usage: tinylab metadata COMMAND [arguments]
 
-  create --uid NAME --code FILE [--data FILE] [--type bpf] --grant CALL,... [--endpoint SPEC ...]
+  create --uid NAME --code FILE [--data FILE] [--type bpf|wasm|N] --grant CALL,... [--endpoint SPEC ...]
          [--start-max-ms N --loop-period-ms N --loop-max-ms N --lifetime N --stop-max-ms N]
          -k OWNER.pem -o OUT
       make metadata signed by the device owner: syscall mask, data, code and metadata tokens.
+      The container type is the code's (wasm for a WebAssembly module, else bpf) unless --type says.
       SPEC is ID:local:PEER:DIR, ID:remote:PEER:DIR or ID:container:UID:PEER_EP:DIR, DIR in|out|both.
   show FILE [--owner PUB] [--code FILE] [--data FILE] [--upstream-signing]
       decode metadata, print every field, verify each token and say what the firewall would allow.
@@ -111,7 +112,7 @@ func create(args []string, stdout, stderr io.Writer) int {
 		t                                          = firewall.DefaultTiming
 	)
 	fs.StringVar(&uid, "uid", "", "container uid (1..63 bytes)")
-	fs.StringVar(&typ, "type", firewall.TypeBPF.String(), "runtime type")
+	fs.StringVar(&typ, "type", "", "container `TYPE`: bpf, wasm or a CDDL number (default: from the code)")
 	fs.StringVar(&codeFile, "code", "", "container code `FILE`")
 	fs.StringVar(&dataFile, "data", "", "container data `FILE` (default: no data)")
 	fs.Var(&grants, "grant", "granted `CALLS`, comma-separated; repeatable")
@@ -154,9 +155,6 @@ func create(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	spec := firewall.Spec{UID: uid, Timing: t}
-	if spec.Type, err = firewall.ParseRuntimeType(typ); err != nil {
-		return fail(stderr, "create", err)
-	}
 	if spec.Grants, err = firewall.ParseGrants(grants); err != nil {
 		return fail(stderr, "create", err)
 	}
@@ -169,6 +167,16 @@ func create(args []string, stdout, stderr io.Writer) int {
 	}
 	if spec.Code, err = os.ReadFile(codeFile); err != nil {
 		return fail(stderr, "create", err)
+	}
+	found := codeType(spec.Code)
+	spec.Type = found
+	if typ != "" {
+		if spec.Type, err = firewall.ParseRuntimeType(typ); err != nil {
+			return fail(stderr, "create", err)
+		}
+		if spec.Type != found {
+			fmt.Fprintf(stderr, "metadata create: note: the code looks like %s but --type is %s: a device will refuse it\n", found, spec.Type)
+		}
 	}
 	if dataFile != "" {
 		if spec.Data, err = os.ReadFile(dataFile); err != nil {
@@ -193,6 +201,16 @@ func create(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "wrote %s (%d bytes): container %q, %s, grants %s, %d endpoints, owner %s\n",
 		out, len(meta), uid, spec.Type, spec.Grants, len(spec.Endpoints), hex.EncodeToString(key.Public().(ed25519.PublicKey)))
 	return 0
+}
+
+// codeType is the container type code is for: wasm for a WebAssembly
+// module (its \0asm magic), bpf for anything else (an rBPF image, an ELF
+// object, raw bytecode), as a device tells them apart.
+func codeType(code []byte) firewall.RuntimeType {
+	if strings.HasPrefix(string(code), "\x00asm") {
+		return firewall.TypeWasm
+	}
+	return firewall.TypeBPF
 }
 
 func fail(stderr io.Writer, cmd string, err error) int {

@@ -189,3 +189,59 @@ func TestParseEndpoint(t *testing.T) {
 		}
 	}
 }
+
+// TestCreateContainerType: the type comes from the code (WebAssembly's
+// \0asm magic, eBPF otherwise) unless --type names one, by name or number;
+// a --type the code contradicts is written, with a note.
+func TestCreateContainerType(t *testing.T) {
+	dir := t.TempDir()
+	key := filepath.Join(dir, "k")
+	if rc, _, errs := run("keygen", "-o", key); rc != 0 {
+		t.Fatal("keygen:", errs)
+	}
+	ebpf := write(t, filepath.Join(dir, "c.bin"), []byte{0x95, 0, 0, 0, 0, 0, 0, 0})
+	wasm := write(t, filepath.Join(dir, "c.wasm"), []byte("\x00asm\x01\x00\x00\x00"))
+	tests := []struct {
+		name string
+		code string
+		typ  []string
+		rc   int
+		want firewall.RuntimeType
+		msg  string // in stderr
+	}{
+		{"ebpf code", ebpf, nil, 0, firewall.TypeBPF, ""},
+		{"wasm code", wasm, nil, 0, firewall.TypeWasm, ""},
+		{"wasm named", wasm, []string{"--type", "wasm"}, 0, firewall.TypeWasm, ""},
+		{"bpf by number", ebpf, []string{"--type", "3"}, 0, firewall.TypeBPF, ""},
+		{"wasm by number", wasm, []string{"--type", "4"}, 0, firewall.TypeWasm, ""},
+		{"contradicted", ebpf, []string{"--type", "wasm"}, 0, firewall.TypeWasm, "the code looks like bpf but --type is wasm"},
+		{"bad number", ebpf, []string{"--type", "9"}, 1, 0, `runtime type "9"`},
+		{"bad name", wasm, []string{"--type", "wamr"}, 1, 0, `runtime type "wamr"`},
+	}
+	for i, tt := range tests {
+		out := filepath.Join(dir, tt.name+".meta")
+		args := append([]string{"create", "--uid", "u", "--code", tt.code, "-k", key + ".pem", "-o", out}, tt.typ...)
+		rc, stdout, errs := run(args...)
+		if rc != tt.rc || !strings.Contains(errs, tt.msg) {
+			t.Errorf("%d %s: exit %d, want %d with %q\n%s%s", i, tt.name, rc, tt.rc, tt.msg, stdout, errs)
+			continue
+		}
+		if rc != 0 {
+			continue
+		}
+		if tt.msg == "" && errs != "" {
+			t.Errorf("%s: unexpected stderr %q", tt.name, errs)
+		}
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		md, err := firewall.DecodeMetadata(b)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if md.Container.Type != tt.want {
+			t.Errorf("%s: metadata type %v, want %v", tt.name, md.Container.Type, tt.want)
+		}
+	}
+}
