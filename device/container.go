@@ -57,6 +57,9 @@ type energyWindow struct {
 	pj    int64
 }
 
+// Runtime is the container's type, which picked its runtime.
+func (c *Container) Runtime() firewall.RuntimeType { return c.meta.Container.Type }
+
 // Timing is the container's timing limits, from its metadata.
 func (c *Container) Timing() firewall.Timing { return c.meta.Security.Timing }
 

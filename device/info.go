@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"slices"
 	"time"
+
+	"tinylab/firewall"
 )
 
 // ContainerInfo is a container as the CoAP resources and the UI show it.
@@ -12,6 +14,7 @@ type ContainerInfo struct {
 	UID          string `json:"uid" cbor:"uid"`
 	Slot         int    `json:"slot" cbor:"slot"`
 	State        string `json:"state" cbor:"state"`
+	Runtime      string `json:"runtime" cbor:"runtime"` // the container type's runtime: bpf, wasm
 	Reason       string `json:"reason" cbor:"reason"`
 	Since        int64  `json:"since_ms" cbor:"since_ms"` // virtual time of the last transition
 	Origin       string `json:"origin" cbor:"origin"`
@@ -50,7 +53,7 @@ func (c *Container) Info() ContainerInfo {
 		}
 	}
 	return ContainerInfo{
-		UID: c.UID, Slot: c.Slot, State: c.State.String(), Reason: c.Last.Reason, Since: c.Last.At.Milliseconds(),
+		UID: c.UID, Slot: c.Slot, State: c.State.String(), Runtime: c.Runtime().String(), Reason: c.Last.Reason, Since: c.Last.At.Milliseconds(),
 		Origin: c.origin, Seq: c.seq, Size: c.Size(), Mask: c.policy.Mask.String(),
 		Loops: c.loops, Heartbeats: c.heartbeats, LastBeatMs: last, Missed: c.missed,
 		Allowed: tot.Allowed, Denied: tot.Denied, CPUMicros: c.cpu.Microseconds(), LastLoopUs: c.lastRun.Microseconds(),
@@ -146,6 +149,7 @@ func (d *Device) Peers() []PeerSpec {
 type ContainerBrief struct {
 	UID      string
 	State    State
+	Runtime  firewall.RuntimeType
 	LastBeat time.Duration // virtual time of the last heartbeat; -1: never
 	Watched  bool
 	Denied   uint64
@@ -178,7 +182,7 @@ func (d *Device) Summary() Summary {
 		if c == nil {
 			continue
 		}
-		b := ContainerBrief{UID: c.UID, State: c.State, LastBeat: -1, Watched: c.watched(), Denied: c.d.fw.Totals(c.UID).Denied}
+		b := ContainerBrief{UID: c.UID, State: c.State, Runtime: c.Runtime(), LastBeat: -1, Watched: c.watched(), Denied: c.d.fw.Totals(c.UID).Denied}
 		if c.heartbeats > 0 {
 			b.LastBeat = c.lastHB
 		}

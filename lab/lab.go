@@ -14,6 +14,7 @@ import (
 
 	"tinylab/device"
 	"tinylab/device/coapnet"
+	"tinylab/firewall"
 	"tinylab/lab/repo"
 	"tinylab/lab/sim"
 	"tinylab/suit"
@@ -54,6 +55,9 @@ type DeviceSpec struct {
 	// (a standalone device given key files).
 	Owners []ed25519.PublicKey
 	Trust  []suit.PublicKey
+	// Runtime pins the board's firmware to one container runtime, as
+	// upstream builds are (firewall.TypeUndefined: every runtime).
+	Runtime firewall.RuntimeType
 }
 
 // Node is a device with its socket.
@@ -241,7 +245,7 @@ func (l *Lab) AddDevice(spec DeviceSpec) (*Node, error) {
 	}
 	cfg := device.Config{
 		ID: spec.ID, Board: board, Seed: l.opts.Seed ^ hashString(spec.ID), Peers: spec.Peers,
-		UpstreamSigning: spec.UpstreamSigning, Watchdog: spec.Watchdog, Restart: spec.Restart,
+		UpstreamSigning: spec.UpstreamSigning, Watchdog: spec.Watchdog, Restart: spec.Restart, PinRuntime: spec.Runtime,
 		BlockSize: l.opts.BlockSize, Resolve: l.resolve,
 		Owners: slices.Clone(spec.Owners), Trust: slices.Clone(spec.Trust),
 	}

@@ -58,7 +58,7 @@ func Device(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("device", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: tinylab device [--listen ADDR] [--board B] [--trust KEY.pub ...] [--owner KEY.pub ...] [--state DIR] [--count N] [--id NAME]")
+		fmt.Fprintln(stderr, "usage: tinylab device [--listen ADDR] [--board B] [--runtime bpf|wasm|any] [--trust KEY.pub ...] [--owner KEY.pub ...] [--state DIR] [--count N] [--id NAME]")
 		fmt.Fprintln(stderr, "Runs virtual boards headless in real time and prints their events. The first lines are the devices' URIs.")
 		fs.PrintDefaults()
 	}
@@ -68,6 +68,7 @@ func Device(args []string, stdout, stderr io.Writer) int {
 	count := fs.Int("count", 1, "devices to run, on consecutive ports")
 	id := fs.String("id", "device", "device name (numbered when --count > 1)")
 	upstream := fs.Bool("upstream-signing", false, "accept TinyContainer-demo tokens signed over the raw claims")
+	runtime := fs.String("runtime", "any", "container runtime of the firmware: bpf, wasm, or any (every runtime it has)")
 	var trust, owners list
 	fs.Var(&trust, "trust", "SUIT manifest signer to trust (PEM or 32-byte hex Ed25519; repeatable)")
 	fs.Var(&owners, "owner", "container token issuer (PEM or hex Ed25519; repeatable)")
@@ -88,6 +89,10 @@ func Device(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	spec := lab.DeviceSpec{Board: *board, UpstreamSigning: *upstream, Off: true}
+	if spec.Runtime, err = parseRuntime(*runtime); err != nil {
+		fmt.Fprintln(stderr, "tinylab device: --runtime:", err)
+		return 2
+	}
 	for _, f := range trust {
 		k, err := readKey(f, suit.ParsePublicKey)
 		if err != nil {
@@ -158,6 +163,17 @@ func Device(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// parseRuntime reads --runtime: any, or the one runtime a board is pinned to.
+func parseRuntime(s string) (firewall.RuntimeType, error) {
+	switch s {
+	case "any":
+		return firewall.TypeUndefined, nil
+	case firewall.TypeBPF.String(), firewall.TypeWasm.String():
+		return firewall.ParseRuntimeType(s)
+	}
+	return 0, fmt.Errorf("%q: want bpf, wasm or any", s)
 }
 
 func readKey[K any](path string, parse func([]byte) (K, error)) (K, error) {
