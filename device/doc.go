@@ -1,12 +1,34 @@
 // Package device is one virtual nRF52 board: its profile (flash, RAM, slots),
 // local peers (sensors and actuators with seeded models), energy model, and
-// the TinyContainer agent that loads, verifies, runs and watches containers on
-// the eBPF VM behind the application firewall, and installs SUIT updates.
+// the TinyContainer agent that loads, verifies, runs and watches containers
+// behind the application firewall, and installs SUIT updates.
 //
 // The agent is written by hand: no library models TinyContainer's lifecycle,
 // its hooks and its limits. Everything a device does happens inside its Env
 // (the lab's world): it never reads the wall clock or global randomness, and it
 // reports what happens as typed Events to whoever the Env hands them to.
+//
+// # Runtimes
+//
+// The agent runs containers through one seam, shaped like TinyContainer's
+// runtime_impl.h (runtime.go): a Runtime checks code at provisioning (Load)
+// and its Module makes an Instance (Create, runtime_create) with hooks
+// OnStart, OnLoop, OnStop and Finalize. Each hook gets its Budget and returns
+// r0 and its Counts by instruction class, which the CPUModel prices as time
+// and the EnergyModel as energy, so the watchdog, the limits, energy, the UI
+// and record/replay are the same for every runtime. A failed hook's error is
+// a *Trap (code, phrase, pc or function+offset, message) that the agent turns
+// into Fault or BudgetExceeded events and the FAILED reason. The natives
+// (helpers.go) are one implementation for every runtime: they take helper
+// numbers and a Memory (Read, Write, ReadString), and every call goes
+// through the firewall.
+//
+// The metadata's container type picks the runtime from Config.Runtimes (3
+// bpf, 4 wasm); code whose magic is another runtime's is refused naming both,
+// and Config.PinRuntime builds a firmware with one runtime, as upstream does.
+// runtime_bpf.go is the eBPF runtime (package vm). A runtime registers itself
+// in the builtin list from its own file, so adding one touches neither the
+// agent nor the natives.
 //
 // device imports vm, suit and firewall; it must never import lab, scenarios or
 // ui (tests may use lab/sim, which imports nothing of the project).
