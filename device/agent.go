@@ -219,12 +219,19 @@ func (d *Device) adopt(c *Container, cand *candidate, inst Instance) {
 	c.inbox = map[uint32][][]byte{}
 }
 
-// finalize is runtime_on_finalize for the container's instance, if any.
+// finalize is runtime_on_finalize for the container's instance, if any. An
+// instance is never finalized under its own running hook (a helper can
+// empty the battery, which powers the device off): run does it after.
 func (c *Container) finalize() {
-	if c.inst != nil {
-		c.inst.Finalize()
-		c.inst = nil
+	if c.inst == nil {
+		return
 	}
+	if c.inHook {
+		c.retired, c.inst = c.inst, nil
+		return
+	}
+	c.inst.Finalize()
+	c.inst = nil
 }
 
 // replace installs a new version of a container that is installed already.

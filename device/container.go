@@ -18,6 +18,8 @@ type Container struct {
 
 	candidate // the checked parts as installed
 	inst      Instance
+	inHook    bool     // one of inst's hooks is running
+	retired   Instance // finalized while its hook ran: finalize when it returns
 	limits    ExtraLimits
 	seq       uint64 // SUIT sequence number that installed it (0: loaded by hand)
 	origin    string // how it arrived: "suit", "coap", "lab", "flash"

@@ -176,16 +176,7 @@ func (c *Container) run(h Hook, limit time.Duration, limitName string) (r0 uint6
 	// Each hook runs under its own limit: more instructions than fit in it at
 	// the cheapest class would certainly be over.
 	b := Budget{Branches: c.d.cfg.BranchBudget, Instructions: c.d.cfg.CPU.Budget(limit)}
-	var res Result
-	var err error
-	switch h {
-	case HookStart:
-		res, err = c.inst.OnStart(b)
-	case HookStop:
-		res, err = c.inst.OnStop(b)
-	default:
-		res, err = c.inst.OnLoop(b)
-	}
+	res, err := c.hook(h, b)
 	cost := c.d.cfg.CPU.Time(res.Counts) + c.extra
 	c.cpu += cost
 	if h == HookLoop {
@@ -218,6 +209,26 @@ func (c *Container) run(h Hook, limit time.Duration, limitName string) (r0 uint6
 		return 0, false
 	}
 	return res.R0, true
+}
+
+// hook runs one of the instance's hooks, and finalizes the instance after
+// it when it was finalized meanwhile.
+func (c *Container) hook(h Hook, b Budget) (Result, error) {
+	c.inHook = true
+	defer func() {
+		c.inHook = false
+		if c.retired != nil {
+			c.retired.Finalize()
+			c.retired = nil
+		}
+	}()
+	switch h {
+	case HookStart:
+		return c.inst.OnStart(b)
+	case HookStop:
+		return c.inst.OnStop(b)
+	}
+	return c.inst.OnLoop(b)
 }
 
 // chargeWindow counts energy against the container's energy budget; it fails

@@ -186,3 +186,60 @@ func TestRuntimeInInfo(t *testing.T) {
 		t.Errorf("runtime %q / %v, want bpf", info.Runtime, sum.Containers[0].Runtime)
 	}
 }
+
+// radioSrc sends 64 bytes of its stack to a remote peer on every loop.
+const radioSrc = `
+loop:
+  mov %r1, 1
+  call 0x72
+  mov %r6, %r0
+  mov %r1, %r6
+  mov %r2, %r10
+  add %r2, -64
+  mov %r3, 64
+  call 0x75
+  mov %r1, %r6
+  call 0x73
+  mov %r0, 0
+  exit
+`
+
+// TestBatteryEmptiesInsideAHook: the radio's energy, charged inside
+// write(), empties the battery and powers the device off while the hook
+// runs; its instance is finalized only after the hook returned, and the
+// device is off without a fault.
+func TestBatteryEmptiesInsideAHook(t *testing.T) {
+	r := newRig(t, func(c *Config) {
+		c.Energy = DefaultEnergy
+		c.Energy.BatteryMAh = 2e-5 // about 200 µJ: a few dozen datagrams
+	})
+	radio := firewall.Endpoint{ID: 1, Peer: firewall.PeerRemote, PeerEndpoint: 5683, Direction: firewall.DirOut}
+	c := r.load(spec{uid: "r", src: radioSrc, grants: []string{"open", "write", "close"}, endpoints: []firewall.Endpoint{radio}})
+	r.do(func() { _ = r.d.Start("r") })
+	r.advance(time.Minute)
+	var on bool
+	r.do(func() { on = r.d.Powered() })
+	if on {
+		t.Fatalf("the battery did not empty:\n%s", r.log(KindPower, KindEnergy))
+	}
+	off := -1
+	for i, e := range r.env.events {
+		if p, ok := e.Data.(Power); ok && !p.On {
+			off = i
+		}
+	}
+	if off < 0 || off+1 >= len(r.env.events) {
+		t.Fatalf("no power-off event followed by the rest of the hook:\n%s", r.log())
+	}
+	if a, ok := r.env.events[off+1].Data.(Actuator); !ok || a.Container != "r" {
+		t.Fatalf("the battery did not empty inside write(): after the power-off came %s", r.env.events[off+1])
+	}
+	if n := r.count(KindFault); n != 0 {
+		t.Errorf("%d faults", n)
+	}
+	r.do(func() {
+		if c.inst != nil || c.retired != nil || c.inHook {
+			t.Errorf("instance left after power-off: inst %v retired %v in hook %v", c.inst, c.retired, c.inHook)
+		}
+	})
+}
