@@ -202,7 +202,7 @@ func (c *Container) run(h Hook, limit time.Duration, limitName string) (r0 uint6
 	case err != nil:
 		t := trapOf(err)
 		c.d.emit(faultEvent(c.UID, h, t))
-		c.fail(fmt.Sprintf("fault in %s(): %s", h, t.Phrase))
+		c.fail(fmt.Sprintf("fault in %s(): %s%s", h, t.Phrase, t.where()))
 		return 0, false
 	}
 	if !c.chargeWindow(pj) {

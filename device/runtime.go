@@ -152,6 +152,20 @@ func (t *Trap) Unwrap() []error {
 	return []error{t.Err}
 }
 
+// where locates a WebAssembly trap for the FAILED reason (" in loop at
+// offset 0x4a"); an eBPF fault's reason stays as it was, its pc being in
+// the Fault event.
+func (t *Trap) where() string {
+	s := ""
+	if t.Function != "" {
+		s = " in " + t.Function
+	}
+	if t.Function != "" && t.Offset >= 0 {
+		s += fmt.Sprintf(" at offset %#x", t.Offset)
+	}
+	return s
+}
+
 // trapOf is the trap behind a hook's error; an error that is not a *Trap
 // (a runtime that broke its contract) still becomes a fault.
 func trapOf(err error) *Trap {
