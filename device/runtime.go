@@ -246,6 +246,10 @@ func codeType(code []byte) (firewall.RuntimeType, string) {
 	return firewall.TypeBPF, "eBPF (raw bytecode)"
 }
 
+// CodeType is the container type code's bytes are for, as the metadata
+// should declare it: 4 (wasm) for a WebAssembly module, else 3 (bpf).
+func CodeType(code []byte) firewall.RuntimeType { t, _ := codeType(code); return t }
+
 // runtimeFor is the device's runtime for code of a declared type: the
 // bytes must be that type's code, the device not pinned to another type,
 // and its firmware must have that runtime.

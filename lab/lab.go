@@ -38,6 +38,9 @@ type Options struct {
 	// of devices that only run containers. Updates and CoAP commands then
 	// need sockets and fail with a clear error.
 	Quiet bool
+	// Runtimes are the container runtimes every device's firmware has (nil:
+	// device.BuiltinRuntimes); tests and the CLI pick wazero's engine here.
+	Runtimes map[firewall.RuntimeType]device.Runtime
 }
 
 // DeviceSpec says how to build one device.
@@ -246,7 +249,7 @@ func (l *Lab) AddDevice(spec DeviceSpec) (*Node, error) {
 	cfg := device.Config{
 		ID: spec.ID, Board: board, Seed: l.opts.Seed ^ hashString(spec.ID), Peers: spec.Peers,
 		UpstreamSigning: spec.UpstreamSigning, Watchdog: spec.Watchdog, Restart: spec.Restart, PinRuntime: spec.Runtime,
-		BlockSize: l.opts.BlockSize, Resolve: l.resolve,
+		BlockSize: l.opts.BlockSize, Resolve: l.resolve, Runtimes: l.opts.Runtimes,
 		Owners: slices.Clone(spec.Owners), Trust: slices.Clone(spec.Trust),
 	}
 	for _, p := range l.parties {

@@ -96,7 +96,7 @@ func (l *Lab) metadata(def *ContainerDef) ([]byte, error) {
 	if owner == nil {
 		return nil, fmt.Errorf("the lab has no owner to issue %s's tokens", def.Name)
 	}
-	return firewall.Build(firewall.Spec{UID: def.UID, Type: firewall.TypeBPF, Grants: def.Grants, Endpoints: def.Endpoints,
+	return firewall.Build(firewall.Spec{UID: def.UID, Type: device.CodeType(def.Code), Grants: def.Grants, Endpoints: def.Endpoints,
 		Timing: def.Timing, Code: def.Code, Data: def.Data}, owner.Token)
 }
 

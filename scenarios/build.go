@@ -8,6 +8,7 @@ import (
 	"tinylab/device"
 	"tinylab/firewall"
 	"tinylab/lab"
+	"tinylab/scenarios/internal/cbuild"
 	"tinylab/vm/asm"
 	"tinylab/vm/loader"
 	"tinylab/vm/rbf"
@@ -16,7 +17,9 @@ import (
 // Code reads a container's code as its device receives it: assembly is
 // assembled into a femto-container rBPF image (its labels become the
 // function table, so start/loop/stop are found); a C source is taken as the
-// ELF object clang built beside it; .o, .rbf and .bin are read as they are.
+// object built beside it (an ELF object from clang -target bpf, or a .wasm
+// module from clang-19 when it includes tinylab_wasm.h); .o, .rbf, .bin and
+// .wasm are read as they are.
 func (sc *Scenario) Code(c *Container) ([]byte, error) {
 	name := c.Source
 	switch strings.ToLower(path.Ext(name)) {
@@ -35,10 +38,22 @@ func (sc *Scenario) Code(c *Container) ([]byte, error) {
 		}
 		return b, nil
 	case ".c":
-		obj := strings.TrimSuffix(name, path.Ext(name)) + ".o"
+		src, err := sc.read(name)
+		if err != nil {
+			return nil, errAt(c.Pos, "container %s: %v", c.Name, err)
+		}
+		t := cbuild.TargetOf(src)
+		obj := cbuild.Object(name, src)
 		b, err := sc.read(obj)
 		if err != nil {
-			return nil, errAt(c.Pos, "container %s: %s has no built %s beside it (run go generate ./scenarios/... with clang installed, or clang -target bpf -O2 -c): %v", c.Name, name, obj, err)
+			return nil, errAt(c.Pos, "container %s: %s has no built %s beside it (run go generate ./scenarios/... with %s installed, or %s %s): %v",
+				c.Name, name, obj, t.Compiler, t.Compiler, strings.Join(t.Flags, " "), err)
+		}
+		return b, nil
+	case ".wasm":
+		b, err := sc.read(name)
+		if err != nil {
+			return nil, errAt(c.Pos, "container %s: %v", c.Name, err)
 		}
 		return b, nil
 	}
@@ -79,7 +94,7 @@ func (sc *Scenario) populate(l *lab.Lab) error {
 		}
 	}
 	for _, d := range sc.Devices {
-		spec := lab.DeviceSpec{Board: d.Board, BatteryMAh: d.BatteryMAh}
+		spec := lab.DeviceSpec{Board: d.Board, BatteryMAh: d.BatteryMAh, Runtime: d.Runtime}
 		if d.Restart == "on-failure" {
 			spec.Restart = device.RestartPolicy{OnFailure: true, Backoff: d.Backoff}
 		}

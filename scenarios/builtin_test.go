@@ -7,51 +7,61 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"tinylab/device"
+	"tinylab/firewall"
 	"tinylab/lab"
 	"tinylab/lab/sim"
 	"tinylab/scenarios/internal/cbuild"
+	"tinylab/vm/wasm"
 )
 
 // TestCommittedObjectsMatchTheirSources rebuilds every C container with the
-// clang that built the committed objects and compares the bytes.
+// compiler that built the committed objects (clang for eBPF, clang-19 and
+// lld-19 for WebAssembly) and compares the bytes.
 func TestCommittedObjectsMatchTheirSources(t *testing.T) {
-	clang, err := cbuild.Clang()
-	if err != nil {
-		t.Skip("clang is not installed: cannot check the committed C objects (CI installs it)")
-	}
 	dir := filepath.Join("builtin", "containers")
-	want, err := os.ReadFile(filepath.Join(dir, cbuild.VersionFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	have, err := cbuild.Version(clang)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.TrimSpace(string(want)) != have {
-		t.Skipf("the objects were built by %q, this machine has %q: run go generate ./scenarios/... to rebuild them", strings.TrimSpace(string(want)), have)
-	}
-	srcs, err := cbuild.Sources(dir)
-	if err != nil || len(srcs) == 0 {
-		t.Fatalf("no C sources in %s (%v)", dir, err)
-	}
-	for _, src := range srcs {
-		out := filepath.Join(t.TempDir(), filepath.Base(cbuild.Object(src)))
-		if err := cbuild.Compile(clang, src, out); err != nil {
-			t.Fatal(err)
-		}
-		got, _ := os.ReadFile(out)
-		committed, err := os.ReadFile(cbuild.Object(src))
-		if err != nil {
-			t.Fatalf("%s has no committed object: %v", src, err)
-		}
-		if !bytes.Equal(got, committed) {
-			t.Errorf("%s does not match its source: run go generate ./scenarios/...", cbuild.Object(src))
-		}
+	for _, tg := range cbuild.Targets {
+		t.Run(tg.Name, func(t *testing.T) {
+			clang, err := tg.Find()
+			if err != nil {
+				t.Skipf("%s: %v: cannot check the committed %s objects (CI installs it)", tg.Name, err, tg.Ext)
+			}
+			want, err := os.ReadFile(filepath.Join(dir, tg.VersionFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			have, err := cbuild.Version(clang)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.TrimSpace(string(want)) != have {
+				t.Skipf("the objects were built by %q, this machine has %q: run go generate ./scenarios/... to rebuild them", strings.TrimSpace(string(want)), have)
+			}
+			srcs, err := tg.Sources(dir)
+			if err != nil || len(srcs) == 0 {
+				t.Fatalf("no C sources for %s in %s (%v)", tg.Name, dir, err)
+			}
+			for _, src := range srcs {
+				obj := strings.TrimSuffix(src, ".c") + tg.Ext
+				out := filepath.Join(t.TempDir(), filepath.Base(obj))
+				if err := tg.Compile(clang, src, out); err != nil {
+					t.Fatal(err)
+				}
+				got, _ := os.ReadFile(out)
+				committed, err := os.ReadFile(obj)
+				if err != nil {
+					t.Fatalf("%s has no committed object: %v", src, err)
+				}
+				if !bytes.Equal(got, committed) {
+					t.Errorf("%s does not match its source: run go generate ./scenarios/...", obj)
+				}
+			}
+		})
 	}
 }
 
@@ -84,7 +94,7 @@ func TestEveryBuiltinHolds(t *testing.T) {
 			}
 		})
 	}
-	for _, want := range []string{"hello", "mycoach", "smartdronebox", "update-attacks", "firewall-tour", "fleet"} {
+	for _, want := range []string{"hello", "mycoach", "smartdronebox", "update-attacks", "firewall-tour", "fleet", "runtime-abstraction"} {
 		if !names[want] {
 			t.Errorf("built-in %s is missing", want)
 		}
@@ -94,7 +104,7 @@ func TestEveryBuiltinHolds(t *testing.T) {
 // TestBuiltinTranscriptsRepeat: two runs of each built-in with the same seed
 // give byte-identical transcripts.
 func TestBuiltinTranscriptsRepeat(t *testing.T) {
-	for _, name := range []string{"mycoach", "smartdronebox", "update-attacks", "firewall-tour", "hello"} {
+	for _, name := range []string{"mycoach", "smartdronebox", "update-attacks", "firewall-tour", "hello", "runtime-abstraction"} {
 		t.Run(name, func(t *testing.T) {
 			a, b := transcript(t, name, sim.Fast), transcript(t, name, sim.Fast)
 			if !bytes.Equal(a, b) {
@@ -102,6 +112,50 @@ func TestBuiltinTranscriptsRepeat(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestWasmBuiltinsSameOnEveryEngine: every built-in with a WebAssembly
+// container gives byte-identical transcripts under wazero's interpreter and
+// its compiler: the meter, not the engine, decides every count.
+func TestWasmBuiltinsSameOnEveryEngine(t *testing.T) {
+	if wasm.Auto.Resolve() != wasm.Compiler {
+		t.Skip("wazero has no compiler on this platform: only the interpreter runs")
+	}
+	all, err := Builtins()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, sc := range all {
+		if usesWasm(t, sc) {
+			names = append(names, sc.Name)
+		}
+	}
+	if !slices.Contains(names, "mycoach") || !slices.Contains(names, "runtime-abstraction") {
+		t.Fatalf("built-ins with wasm containers: %v, want mycoach and runtime-abstraction among them", names)
+	}
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			in := transcriptOpts(t, name, Options{Mode: sim.Fast, Runtimes: device.RuntimesWithEngine(wasm.Interpreter)}, nil)
+			co := transcriptOpts(t, name, Options{Mode: sim.Fast, Runtimes: device.RuntimesWithEngine(wasm.Compiler)}, nil)
+			if !bytes.Equal(in, co) {
+				t.Fatal("interpreter vs compiler: " + firstDiff(in, co))
+			}
+		})
+	}
+}
+
+func usesWasm(t *testing.T, sc *Scenario) bool {
+	for i := range sc.Containers {
+		code, err := sc.Code(&sc.Containers[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if device.CodeType(code) == firewall.TypeWasm {
+			return true
+		}
+	}
+	return false
 }
 
 // TestBuiltinsPacedAsFast: stepping a built-in live gives the same
@@ -112,7 +166,7 @@ func TestBuiltinsPacedAsFast(t *testing.T) {
 	if testing.Short() {
 		t.Skip("paced runs take wall time")
 	}
-	for _, name := range []string{"hello", "mycoach", "smartdronebox", "update-attacks", "firewall-tour"} {
+	for _, name := range []string{"hello", "mycoach", "smartdronebox", "update-attacks", "firewall-tour", "runtime-abstraction"} {
 		t.Run(name, func(t *testing.T) {
 			fast, paced := untimed(transcript(t, name, sim.Fast)), untimed(transcript(t, name, sim.Paced))
 			if !bytes.Equal(fast, paced) {

@@ -20,14 +20,14 @@ func (r *Runner) check(e Expect) Check {
 	ok, got := false, ""
 	switch e.Kind {
 	case "state":
-		st, seq := device.Empty, uint64(0)
+		st, seq, rt := device.Empty, uint64(0), ""
 		if ct, found := d.Container(e.Container); found {
-			st, seq = ct.State, ct.Info().Seq
-			got = fmt.Sprintf("it is %s at seq %d (%s)", st, seq, ct.Last.Reason)
+			st, seq, rt = ct.State, ct.Info().Seq, ct.Runtime().String()
+			got = fmt.Sprintf("it is %s at seq %d on %s (%s)", st, seq, rt, ct.Last.Reason)
 		} else {
 			got = "it is not installed"
 		}
-		ok = st.String() == e.State && (e.Seq == nil || seq == *e.Seq)
+		ok = st.String() == e.State && (e.Seq == nil || seq == *e.Seq) && (e.Runtime == "" || rt == e.Runtime)
 	case "containers":
 		cs := d.Containers()
 		ok = len(cs) == e.Count
@@ -147,6 +147,9 @@ func (e Expect) describe() string {
 		s = target + " is " + e.State
 		if e.Seq != nil {
 			s += fmt.Sprintf(" at seq %d", *e.Seq)
+		}
+		if e.Runtime != "" {
+			s += " on " + e.Runtime
 		}
 	case "containers":
 		s = fmt.Sprintf("%s holds %d container(s)", target, e.Count)

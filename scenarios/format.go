@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io/fs"
 	"time"
+
+	"tinylab/firewall"
 )
 
 // Pos is where something was written in a scenario file.
@@ -52,7 +54,8 @@ type Device struct {
 	Peers      []Peer
 	Restart    string // "none" or "on-failure"
 	Backoff    time.Duration
-	Install    []string // containers loaded and started before the first step
+	Install    []string             // containers loaded and started before the first step
+	Runtime    firewall.RuntimeType // the firmware's one runtime; TypeUndefined: every one
 }
 
 // Peer is a sensor or actuator.
@@ -140,6 +143,7 @@ type Expect struct {
 	Container string // uid on Device
 	State     string
 	Seq       *uint64 // with state: the SUIT sequence number that installed it
+	Runtime   string  // with state: the runtime it runs on (bpf, wasm)
 	Count     int
 	Call      string
 	Reason    string

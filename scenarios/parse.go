@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"tinylab/firewall"
 )
 
 // reader walks a YAML document strictly: every mapping's keys are checked
@@ -231,7 +233,7 @@ func (r *reader) devices(sc *Scenario, n *yaml.Node) error {
 		return err
 	}
 	for _, it := range items {
-		f, err := r.fields(it, "a device", "id", "board", "count", "battery_mah", "sensors", "actuators", "restart", "backoff", "install")
+		f, err := r.fields(it, "a device", "id", "board", "count", "battery_mah", "sensors", "actuators", "restart", "backoff", "install", "runtime")
 		if err != nil {
 			return err
 		}
@@ -282,6 +284,16 @@ func (r *reader) devices(sc *Scenario, n *yaml.Node) error {
 			if d.Backoff, err = r.dur(n, "backoff"); err != nil {
 				return err
 			}
+		}
+		if n := f["runtime"]; n != nil {
+			var name string
+			if name, err = r.word(n, "runtime"); err != nil {
+				return err
+			}
+			if name != firewall.TypeBPF.String() && name != firewall.TypeWasm.String() {
+				return r.errf(n, "runtime %q: bpf or wasm (the one runtime the firmware is built with)", name)
+			}
+			d.Runtime, _ = firewall.ParseRuntimeType(name)
 		}
 		if n := f["install"]; n != nil {
 			if d.Install, err = r.words(n, "install"); err != nil {
@@ -626,9 +638,17 @@ func (r *reader) expect(n *yaml.Node) (Expect, error) {
 	switch {
 	case keys["state"]:
 		e.Kind = "state"
-		f, err := r.fields(n, "a state expectation", "container", "state", "seq")
+		f, err := r.fields(n, "a state expectation", "container", "state", "seq", "runtime")
 		if err != nil {
 			return e, err
+		}
+		if nr := f["runtime"]; nr != nil {
+			if e.Runtime, err = r.word(nr, "runtime"); err != nil {
+				return e, err
+			}
+			if e.Runtime != firewall.TypeBPF.String() && e.Runtime != firewall.TypeWasm.String() {
+				return e, r.errf(nr, "runtime %q: bpf or wasm", e.Runtime)
+			}
 		}
 		if ns := f["seq"]; ns != nil {
 			v, err := r.uint(ns, "seq", math.MaxUint64)

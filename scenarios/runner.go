@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"tinylab/device"
+	"tinylab/firewall"
 	"tinylab/lab"
 	"tinylab/lab/sim"
 )
@@ -115,6 +116,9 @@ type Options struct {
 	StateDir string
 	Host     string
 	Quiet    bool // devices without sockets (big fleets)
+	// Runtimes are the devices' container runtimes (nil: the built-in ones),
+	// e.g. device.RuntimesWithEngine to run wasm on one wazero engine.
+	Runtimes map[firewall.RuntimeType]device.Runtime
 	// Setup is called with the new lab before any device boots: attach a
 	// recorder or a printer there to see the whole story.
 	Setup func(l *lab.Lab)
@@ -152,7 +156,7 @@ func NewRunner(sc *Scenario, o Options) (*Runner, error) {
 	}
 	// The lab is built at virtual time 0 in Fast mode, then paced runs wait,
 	// paused, for their first step: building never lets wall time in.
-	l, err := lab.New(lab.Options{Seed: seed, Mode: sim.Fast, StateDir: o.StateDir, Host: o.Host, Quiet: o.Quiet})
+	l, err := lab.New(lab.Options{Seed: seed, Mode: sim.Fast, StateDir: o.StateDir, Host: o.Host, Quiet: o.Quiet, Runtimes: o.Runtimes})
 	if err != nil {
 		return nil, err
 	}

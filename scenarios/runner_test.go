@@ -31,14 +31,23 @@ func transcript(t testing.TB, name string, mode sim.Mode) []byte {
 // transcriptWith is transcript with something watching the lab.
 func transcriptWith(t testing.TB, name string, mode sim.Mode, watch func(*lab.Lab)) []byte {
 	t.Helper()
+	return transcriptOpts(t, name, Options{Mode: mode}, watch)
+}
+
+// transcriptOpts is transcript with options (the runtimes, the mode).
+func transcriptOpts(t testing.TB, name string, o Options, watch func(*lab.Lab)) []byte {
+	t.Helper()
 	var buf bytes.Buffer
 	var rec *lab.Recorder
-	r, err := NewRunner(mustLoad(t, name), Options{Mode: mode, Speed: sim.MaxSpeed, Setup: func(l *lab.Lab) {
+	mode := o.Mode
+	o.Speed = sim.MaxSpeed
+	o.Setup = func(l *lab.Lab) {
 		rec = l.Record(&buf)
 		if watch != nil {
 			watch(l)
 		}
-	}})
+	}
+	r, err := NewRunner(mustLoad(t, name), o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,9 @@
  * (loop_max_lifetime in its metadata), after which the agent stops it.
  *
  * Endpoints: 1 = heart rate (in), 2 = display (out), 3 = repetitions (in).
+ * Built for the WebAssembly runtime, as version 1.
  */
+#include "tinylab_wasm.h"
 #include "zones.h"
 
 enum { EP_HR = 1, EP_DISPLAY = 2, EP_REPS = 3 };
@@ -20,15 +22,43 @@ static void digits(char *p, uint32_t n)
 	p[2] = '0' + n % 10;
 }
 
-int start(const uint8_t *data, uint32_t len)
+/* num writes n in decimal at p and returns the end. */
+static char *num(char *p, uint32_t n)
 {
+	char d[10];
+	int i = 0;
+	do {
+		d[i++] = '0' + n % 10;
+		n /= 10;
+	} while (n != 0);
+	while (i > 0) {
+		*p++ = d[--i];
+	}
+	return p;
+}
+
+/* put copies a NUL-terminated text to p and returns the end. */
+static char *put(char *p, const char *s)
+{
+	while (*s != 0) {
+		*p++ = *s++;
+	}
+	return p;
+}
+
+TL_HOOK(start) int start(const uint8_t *data)
+{
+	uint32_t len = 0;
+	while (len < 64 && data[len] != 0) { /* the memory after the data is zero */
+		len++;
+	}
 	zones_parse(data, len);
-	tl_printf("v2: session starts, counting repetitions too");
+	tl_logger("v2: session starts, counting repetitions too");
 	tl_show(EP_DISPLAY, "Coach v2 ready", 14);
 	return 0;
 }
 
-int loop(const uint8_t *data, uint32_t len)
+TL_HOOK(loop) int loop(void)
 {
 	int32_t hr, reps;
 	if (tl_read_i32(EP_HR, &hr) == 0 && tl_read_i32(EP_REPS, &reps) == 0) {
@@ -41,7 +71,11 @@ int loop(const uint8_t *data, uint32_t len)
 		digits(text + 10, n % 1000);
 		tl_show(EP_DISPLAY, text, sizeof(text) - 1);
 		if (z != zone_shown) {
-			tl_printf("zone %d at %d bpm, %d repetitions", z, bpm, n);
+			char msg[48];
+			char *p = num(put(msg, "zone "), z);
+			p = num(put(p, " at "), bpm);
+			*put(num(put(p, " bpm, "), n), " repetitions") = 0;
+			tl_logger(msg);
 			zone_shown = z;
 		}
 	}
@@ -49,9 +83,9 @@ int loop(const uint8_t *data, uint32_t len)
 	return 0;
 }
 
-int stop(const uint8_t *data, uint32_t len)
+TL_HOOK(stop) int stop(void)
 {
 	tl_show(EP_DISPLAY, "Session over", 12);
-	tl_printf("session over");
+	tl_logger("session over");
 	return 0;
 }

@@ -2,11 +2,15 @@
  * zones.h: the coach's training zones, shared by both versions of its
  * container. The athlete's thresholds come in the container's data as
  * "100,120,140,160" (bpm); zone 1 is below the first, zone 5 above the last.
+ * An eBPF container includes it alone (it brings tinylab.h), a WebAssembly
+ * one after tinylab_wasm.h.
  */
 #ifndef ZONES_H
 #define ZONES_H
 
+#ifndef TINYLAB_WASM_H
 #include "tinylab.h"
+#endif
 
 static uint32_t thresholds[4];
 

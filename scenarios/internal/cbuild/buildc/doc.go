@@ -1,4 +1,5 @@
 // Command buildc rebuilds the built-in scenarios' C containers with clang
-// (`go generate ./scenarios/...`). Without clang it says so and keeps the
-// committed objects.
+// for eBPF and clang-19/lld-19 for WebAssembly (`go generate
+// ./scenarios/...`). Without a target's compiler it says so and keeps that
+// target's committed objects.
 package main
