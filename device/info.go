@@ -20,6 +20,7 @@ type ContainerInfo struct {
 	Origin       string `json:"origin" cbor:"origin"`
 	Seq          uint64 `json:"seq" cbor:"seq"`
 	Size         int    `json:"size" cbor:"size"`
+	RAM          int    `json:"ram" cbor:"ram"` // board RAM charged: the runtime's share and the agent's
 	Mask         string `json:"mask" cbor:"mask"`
 	Loops        uint64 `json:"loops" cbor:"loops"`
 	Heartbeats   uint64 `json:"heartbeats" cbor:"heartbeats"`
@@ -54,7 +55,7 @@ func (c *Container) Info() ContainerInfo {
 	}
 	return ContainerInfo{
 		UID: c.UID, Slot: c.Slot, State: c.State.String(), Runtime: c.Runtime().String(), Reason: c.Last.Reason, Since: c.Last.At.Milliseconds(),
-		Origin: c.origin, Seq: c.seq, Size: c.Size(), Mask: c.policy.Mask.String(),
+		Origin: c.origin, Seq: c.seq, Size: c.Size(), RAM: c.ramBytes(), Mask: c.policy.Mask.String(),
 		Loops: c.loops, Heartbeats: c.heartbeats, LastBeatMs: last, Missed: c.missed,
 		Allowed: tot.Allowed, Denied: tot.Denied, CPUMicros: c.cpu.Microseconds(), LastLoopUs: c.lastRun.Microseconds(),
 		EnergyMicroJ: c.energyPJ / 1_000_000, Restarts: c.restarts, Faults: c.faults,

@@ -6,6 +6,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"tinylab/device"
+	"tinylab/firewall"
 	"tinylab/lab"
 	"tinylab/lab/sim"
 	"tinylab/scenarios"
@@ -65,13 +66,13 @@ func fixtureFrame() frame {
 	board := device.Board{Name: "nrf52840dk", MCU: "nRF52840", FlashKiB: 1024, RAMKiB: 256,
 		FirmwareFlashKiB: 184, FirmwareRAMKiB: 36, Slots: 8, SlotBytes: 32 << 10, RAMSlotBytes: 16 << 10}
 	now := 42300 * time.Millisecond
-	coach := device.ContainerInfo{UID: "coach", Slot: 0, State: "RUNNING", Reason: "start", Since: 31000, Origin: "suit",
-		Seq: 1, Size: 2999, Mask: "heartbeat,open,close,read,write,log", Loops: 41, Heartbeats: 41, LastBeatMs: 42200,
+	coach := device.ContainerInfo{UID: "coach", Slot: 0, State: "RUNNING", Runtime: "wasm", Reason: "start", Since: 31000, Origin: "suit",
+		Seq: 1, Size: 2177, RAM: 2304, Mask: "heartbeat,open,close,read,write,log", Loops: 41, Heartbeats: 41, LastBeatMs: 42200,
 		Allowed: 164, CPUMicros: 3100, LastLoopUs: 75, EnergyMicroJ: 3100, Watched: true,
 		Intervals: []time.Duration{sec, sec, sec, 1100 * time.Millisecond, sec, 900 * time.Millisecond, sec, sec},
 		Last:      device.Transition{From: device.Ready, To: device.Running, Reason: "start", At: 31 * sec}}
-	analytics := device.ContainerInfo{UID: "analytics", Slot: 1, State: "RUNNING", Reason: "start", Since: 30000,
-		Origin: "suit", Seq: 1, Size: 180, Mask: "heartbeat,open,close", Loops: 12, Heartbeats: 12, LastBeatMs: 41500,
+	analytics := device.ContainerInfo{UID: "analytics", Slot: 1, State: "RUNNING", Runtime: "bpf", Reason: "start", Since: 30000,
+		Origin: "suit", Seq: 1, Size: 180, RAM: 5120, Mask: "heartbeat,open,close", Loops: 12, Heartbeats: 12, LastBeatMs: 41500,
 		Denied: 12, Allowed: 36, CPUMicros: 800, EnergyMicroJ: 800, Watched: true,
 		Intervals: []time.Duration{sec, sec, sec},
 		Last:      device.Transition{From: device.Ready, To: device.Running, Reason: "start", At: 30 * sec}}
@@ -100,10 +101,10 @@ func fixtureFrame() frame {
 	}
 	sums := []device.Summary{
 		{ID: "bench-1", Board: "nrf52840dk", Powered: true, BatteryPermille: 971, Denied: 12, Updating: true, UpdateDone: 2432, UpdateTotal: 3120, Updates: 2,
-			Containers: []device.ContainerBrief{{UID: "coach", State: device.Running, LastBeat: 42200 * time.Millisecond, Watched: true},
-				{UID: "analytics", State: device.Running, LastBeat: 41500 * time.Millisecond, Watched: true, Denied: 12}}},
+			Containers: []device.ContainerBrief{{UID: "coach", State: device.Running, Runtime: firewall.TypeWasm, LastBeat: 42200 * time.Millisecond, Watched: true},
+				{UID: "analytics", State: device.Running, Runtime: firewall.TypeBPF, LastBeat: 41500 * time.Millisecond, Watched: true, Denied: 12}}},
 		{ID: "bench-2", Board: "nrf52840dk", Powered: true, BatteryPermille: 994,
-			Containers: []device.ContainerBrief{{UID: "coach", State: device.Failed, LastBeat: 20 * sec, Watched: false}}},
+			Containers: []device.ContainerBrief{{UID: "coach", State: device.Failed, Runtime: firewall.TypeWasm, LastBeat: 20 * sec, Watched: false}}},
 		{ID: "kiosk", Board: "nrf52dk", Powered: false, BatteryPermille: 1000},
 	}
 	events := []device.Event{

@@ -117,6 +117,7 @@ func (d Detail) columns(t *theme.Theme, w int) []column {
 			st, _ := device.ParseState(c.State)
 			return t.State(st).Render(c.State)
 		}},
+		{"rt", 5, 1, func(c *device.ContainerInfo) string { return Runtime(t, c.Runtime) }},
 		{"♥ last", 8, 1, func(c *device.ContainerInfo) string { return d.beat(t, c) }},
 		{"loops", 7, 4, func(c *device.ContainerInfo) string { return fmt.Sprint(c.Loops) }},
 		{"denied", 8, 2, func(c *device.ContainerInfo) string {
@@ -130,6 +131,8 @@ func (d Detail) columns(t *theme.Theme, w int) []column {
 			return fmt.Sprintf("%.1f ms", float64(c.CPUMicros)/1000)
 		}},
 		{"seq", 5, 6, func(c *device.ContainerInfo) string { return fmt.Sprint(c.Seq) }},
+		{"code", 8, 6, func(c *device.ContainerInfo) string { return Bytes(c.Size) }},
+		{"ram", 8, 6, func(c *device.ContainerInfo) string { return Bytes(c.RAM) }},
 	}
 	// narrow panes use short state names
 	if w < 50 {
@@ -139,8 +142,8 @@ func (d Detail) columns(t *theme.Theme, w int) []column {
 			return t.State(st).Render(Abbrev(st))
 		}
 	}
-	if d.Partial {
-		all = append(all[:3], all[4])
+	if d.Partial { // a replay knows neither the runtime nor the loops
+		all = []column{all[0], all[1], all[3], all[5]}
 	}
 	used := 0
 	keep := make([]bool, len(all))
@@ -242,7 +245,7 @@ func (d Detail) about(t *theme.Theme, c *device.ContainerInfo) string {
 	dim := t.Dim.Render
 	s := t.Strong.Render(c.UID)
 	if !d.Partial {
-		s += dim(" · slot ") + fmt.Sprint(c.Slot) + dim(" · seq ") + fmt.Sprint(c.Seq) + dim(" · from ") + c.Origin + dim(" · grants ") + c.Mask +
+		s += dim(" · ") + Runtime(t, c.Runtime) + dim(" · code ") + Bytes(c.Size) + dim(" · ram ") + Bytes(c.RAM) + dim(" · slot ") + fmt.Sprint(c.Slot) + dim(" · seq ") + fmt.Sprint(c.Seq) + dim(" · from ") + c.Origin + dim(" · grants ") + c.Mask +
 			dim(" · allowed ") + fmt.Sprint(c.Allowed)
 	}
 	s += dim(" · denied ") + fmt.Sprint(c.Denied) + dim(" · faults ") + fmt.Sprint(c.Faults)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"tinylab/device"
+	"tinylab/firewall"
 	"tinylab/ui/theme"
 )
 
@@ -124,6 +125,14 @@ func (d Devices) row(t *theme.Theme, s *device.Summary, sel bool, idW, deniedW i
 	return b.String()
 }
 
+// initial is a runtime's one-letter mark (b, w) for narrow lists.
+func initial(rt string) string {
+	if rt == "" {
+		return ""
+	}
+	return rt[:1]
+}
+
 // containers shows a device's containers and their states in n cells:
 // names and states when they fit, counts per state when not.
 func (d Devices) containers(t *theme.Theme, s *device.Summary, n int) string {
@@ -143,14 +152,31 @@ func (d Devices) containers(t *theme.Theme, s *device.Summary, n int) string {
 	if len(s.Containers) == 0 {
 		return t.Dim.Render("—")
 	}
-	var full []string
-	plain := 0
+	// names, runtimes and states; runtimes by their initial; names and
+	// states; else counts per state
+	tiers := [3][]string{}
+	plain := [3]int{}
 	for _, c := range s.Containers {
-		full = append(full, c.UID+" "+t.State(c.State).Render(Abbrev(c.State)))
-		plain += Width(c.UID) + 1 + len(Abbrev(c.State)) + 1
+		st := t.State(c.State).Render(Abbrev(c.State))
+		base := Width(c.UID) + 1 + len(Abbrev(c.State)) + 1
+		rt := ""
+		if c.Runtime != firewall.TypeUndefined { // a replay does not know it
+			rt = c.Runtime.String()
+		}
+		for k, name := range []string{rt, initial(rt), ""} {
+			if name == "" {
+				tiers[k] = append(tiers[k], c.UID+" "+st)
+				plain[k] += base
+				continue
+			}
+			tiers[k] = append(tiers[k], c.UID+t.Dim.Render("·")+Runtime(t, name)+" "+st)
+			plain[k] += base + 1 + len(name)
+		}
 	}
-	if plain-1 <= n {
-		return strings.Join(full, " ")
+	for k := range tiers {
+		if plain[k]-1 <= n {
+			return strings.Join(tiers[k], " ")
+		}
 	}
 	var counts [7]int
 	for _, c := range s.Containers {

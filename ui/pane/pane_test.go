@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"tinylab/device"
+	"tinylab/firewall"
 	"tinylab/scenarios"
 	"tinylab/ui/theme"
 )
@@ -252,6 +253,29 @@ func TestRenderSizes(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestDevicesShowRuntimes: the device list names each container's runtime
+// when there is room, by its initial when less, and drops it before the
+// names; a replay's unknown runtime is left out.
+func TestDevicesShowRuntimes(t *testing.T) {
+	sums := []device.Summary{{ID: "b", Powered: true, Containers: []device.ContainerBrief{
+		{UID: "coach", State: device.Running, Runtime: firewall.TypeWasm},
+		{UID: "an", State: device.Ready, Runtime: firewall.TypeBPF},
+		{UID: "old", State: device.Failed}}}}
+	for _, tt := range []struct {
+		w    int
+		want string
+	}{
+		{61, "coach·wasm RUN an·bpf RDY old FAIL"},
+		{56, "coach·w RUN an·b RDY old FAIL"},
+		{51, "coach RUN an RDY old FAIL"},
+	} {
+		got := ansi.Strip(strings.Join(Devices{List: sums}.Render(th, tt.w, 1), ""))
+		if !strings.Contains(got, tt.want) {
+			t.Errorf("at %d: %q, want %q", tt.w, got, tt.want)
 		}
 	}
 }

@@ -204,6 +204,26 @@ func Energy(uj int64) string {
 	}
 }
 
+// Bytes writes a size in bytes, as KiB with one decimal from 10 KiB.
+func Bytes(n int) string {
+	if n < 10<<10 {
+		return fmt.Sprintf("%d B", n)
+	}
+	return fmt.Sprintf("%.1f KiB", float64(n)/1024)
+}
+
+// Runtime names a container's runtime (bpf, wasm), WebAssembly stressed so
+// the two stand apart in a table; "" (not known, as in a replay) is a dash.
+func Runtime(t *theme.Theme, rt string) string {
+	switch rt {
+	case "":
+		return t.Dim.Render("—")
+	case "wasm", "w":
+		return t.Info.Render(rt)
+	}
+	return rt
+}
+
 // KiB writes bytes as KiB with one decimal under 100 KiB.
 func KiB(n int) string {
 	k := float64(n) / 1024
