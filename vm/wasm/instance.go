@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -49,13 +50,17 @@ type Instance struct {
 	mod     api.Module
 	g       [numMeterGlobals]api.MutableGlobal
 	fns     map[string]*boundFunc
+	disp    api.Function // the meter's dispatcher
 	stack   []uint64
 	args    []uint64
 	ctx     callCtx
 	mem     Memory
 	budgetI int64
 	budgetB int64
+	ref     *moduleRef // the live module, for the cleanup
 }
+
+type moduleRef struct{ mod api.Module }
 
 type boundFunc struct {
 	fn      api.Function
@@ -70,12 +75,19 @@ var moduleConfig = wazero.NewModuleConfig().WithName("").WithStartFunctions()
 // start function runs as a call with the default budgets; its trap is the
 // error.
 func (m *Module) Instantiate(host Host) (*Instance, error) {
-	in := &Instance{m: m, host: host, fns: map[string]*boundFunc{}, args: make([]uint64, 0, 3)}
+	in := &Instance{m: m, host: host, fns: map[string]*boundFunc{}, args: make([]uint64, 0, 3), ref: &moduleRef{}}
 	in.ctx = callCtx{Context: experimental.WithMemoryAllocator(context.Background(), pageAllocator{}), in: in}
 	in.SetBudgets(0, 0)
 	if err := in.instantiate(); err != nil {
 		return nil, err
 	}
+	// wazero's store keeps every module it instantiated: an instance
+	// dropped without Close would keep its memory mapped for good.
+	runtime.AddCleanup(in, func(r *moduleRef) {
+		if r.mod != nil {
+			r.mod.Close(context.Background())
+		}
+	}, in.ref)
 	return in, nil
 }
 
@@ -88,6 +100,7 @@ func (in *Instance) instantiate() error {
 		return &CompileError{Kind: ErrMalformed, Offset: -1, Detail: "cannot instantiate", Err: err}
 	}
 	in.mod = mod
+	in.ref.mod = mod
 	for i := range numMeterGlobals {
 		g, ok := mod.ExportedGlobal(meterExportPrefix + meterGlobalNames[i]).(api.MutableGlobal)
 		if !ok {
@@ -96,8 +109,16 @@ func (in *Instance) instantiate() error {
 		}
 		in.g[i] = g
 	}
-	in.mem.m = mod.Memory()
+	// A module without memory gives a typed nil: keep the view empty.
+	in.mem.m = nil
+	if in.m.hasMem {
+		in.mem.m = mod.Memory()
+	}
 	clear(in.fns)
+	in.disp = nil // bound at the first call: it costs a stack
+	if len(in.stack) < 1+maxDispatchParams {
+		in.stack = make([]uint64, 1+maxDispatchParams)
+	}
 	if in.m.hasStart {
 		if _, err := in.call(startExport, nil); err != nil {
 			in.Close()
@@ -148,6 +169,36 @@ func (in *Instance) bind(name string) (*boundFunc, error) {
 	return f, nil
 }
 
+// target is the function to call for an export and how many results it
+// gives: the dispatcher, or for an export with many parameters its own.
+func (in *Instance) target(export string, nargs int) (api.Function, int, error) {
+	e, ok := in.m.Export(export)
+	if !ok && export == startExport && in.m.hasStart {
+		e, ok = Export{Name: export}, true
+	}
+	if !ok {
+		return nil, 0, &CompileError{Kind: ErrNoExport, Name: export, Offset: -1, Detail: "exports: " + strings.Join(in.m.Exports(), ", ")}
+	}
+	_, dispatched := in.m.cases[export]
+	if dispatched && in.disp == nil {
+		in.disp = in.mod.ExportedFunction(callExport)
+	}
+	if dispatched && export == startExport {
+		return in.disp, 0, nil
+	}
+	if nargs != len(e.Params) {
+		return nil, 0, &CompileError{Kind: ErrNoExport, Name: export, Offset: -1, Detail: fmt.Sprintf("takes %d arguments, given %d", len(e.Params), nargs)}
+	}
+	if dispatched {
+		return in.disp, len(e.Results), nil
+	}
+	f, err := in.bind(export)
+	if err != nil {
+		return nil, 0, err
+	}
+	return f.fn, f.results, nil
+}
+
 // Call runs an exported function once with fresh counters. The Stats are
 // this call's, also when it traps; a trap is a *Trap.
 func (in *Instance) Call(export string, args ...uint64) (Result, error) {
@@ -161,26 +212,27 @@ func (in *Instance) call(export string, args []uint64) (Result, error) {
 	if in.mod == nil {
 		return Result{}, errors.New("wasm: call on a closed instance")
 	}
-	f, err := in.bind(export)
+	fn, results, err := in.target(export, len(args))
 	if err != nil {
 		return Result{}, err
 	}
-	if len(args) != f.params {
-		return Result{}, &CompileError{Kind: ErrNoExport, Name: export, Offset: -1, Detail: fmt.Sprintf("takes %d arguments, given %d", f.params, len(args))}
-	}
 	g := &in.g
-	g[gRemInstr].Set(uint64(in.budgetI))
-	g[gRemBranch].Set(uint64(in.budgetB))
-	g[gLanes1].Set(0)
-	g[gLanes2].Set(0)
+	g[gInstr].Set(uint64(in.budgetI))
+	g[gMem].Set(uint64(in.budgetB))
+	g[gDivCall].Set(0)
 	g[gDepth].Set(0)
 	g[gPos].Set(api.EncodeI32(-1))
 	g[gWhy].Set(0)
 	stack := in.stack
-	copy(stack, args)
-	err = f.fn.CallWithStack(&in.ctx, stack)
+	if fn == in.disp {
+		stack[0] = uint64(in.m.cases[export])
+		copy(stack[1:], args)
+	} else {
+		copy(stack, args)
+	}
+	err = fn.CallWithStack(&in.ctx, stack)
 	var res Result
-	if err == nil && f.results > 0 {
+	if err == nil && results > 0 {
 		res.R0 = stack[0]
 	}
 	var t *Trap
@@ -200,25 +252,35 @@ func (in *Instance) call(export string, args []uint64) (Result, error) {
 // stats reads the counters, less what was charged but did not run.
 func (in *Instance) stats(fix site, t *Trap) Stats {
 	g := &in.g
-	usedI := uint64(in.budgetI - int64(g[gRemInstr].Get()))
-	usedB := uint64(in.budgetB - int64(g[gRemBranch].Get()))
-	l1, l2 := g[gLanes1].Get(), g[gLanes2].Get()
-	s := Stats{LoadStore: l1 >> 32, Branch: l1 & 0xffffffff, Divide: l2 >> 32, Call: l2 & 0xffffffff}
+	remI, br := split(g[gInstr].Get())
+	remB, mem := split(g[gMem].Get())
+	dc := g[gDivCall].Get()
+	s := Stats{LoadStore: mem, Branch: br, Divide: dc >> 32, Call: dc & 0xffffffff}
+	usedI := uint64(in.budgetI - remI)
+	usedB := uint64(in.budgetB - remB)
 	r := fix.rest
+	loop := uint64(0)
+	if fix.loop {
+		loop = 1
+	}
 	switch {
-	case t != nil && t.Kind == ErrOutOfBudget:
-		// The check runs after the lanes were charged and before the branch.
-		usedI -= r.total()
 	case t != nil && t.Kind == ErrOutOfBranches:
-		usedI -= r.total()
+		// The loop check comes before the instruction count: only the
+		// divide, call and load/store counts and the iteration were charged.
+		s.LoadStore -= r.mem
+		s.Divide -= r.div
+		s.Call -= r.call
 		usedB--
+	case t != nil && t.Kind == ErrOutOfBudget:
+		usedB -= loop
+		fallthrough
 	default:
 		usedI -= r.total()
+		s.LoadStore -= r.mem
+		s.Branch -= r.br
+		s.Divide -= r.div
+		s.Call -= r.call
 	}
-	s.LoadStore -= r.mem
-	s.Branch -= r.br
-	s.Divide -= r.div
-	s.Call -= r.call
 	s.Instructions, s.Branches = usedI, usedB
 	s.ALU = usedI - s.LoadStore - s.Branch - s.Divide - s.Call
 	return s
@@ -294,7 +356,7 @@ func (in *Instance) siteFor(k Kind) (site, bool) {
 	case ErrOutOfBudget, ErrOutOfBranches:
 		return s, s.kind == siteSegment
 	case ErrNative:
-		return s, s.kind == siteInstr && s.op == opCall
+		return s, s.kind == siteInstr && (s.op == opCall || s.op == opCallIndirect)
 	}
 	if k == ErrStackExhausted {
 		return s, s.kind == siteEntry && api.DecodeI32(in.g[gWhy].Get()) == whyDepth
@@ -324,10 +386,7 @@ func traceFunction(err error) (uint32, bool) {
 
 // Reset gives the instance fresh globals and memory, as at instantiation.
 func (in *Instance) Reset() error {
-	if in.mod != nil {
-		in.mod.Close(context.Background())
-		in.mod = nil
-	}
+	in.Close()
 	return in.instantiate()
 }
 
@@ -337,14 +396,15 @@ func (in *Instance) Close() error {
 		return nil
 	}
 	err := in.mod.Close(context.Background())
-	in.mod = nil
+	in.mod, in.ref.mod = nil, nil
 	in.mem.m = nil
 	return err
 }
 
 // Memory is a bounds-checked view of an instance's linear memory: what
-// natives get. The slices it gives alias linear memory and are valid until
-// the module runs again.
+// natives get. The slices it gives alias linear memory: they are valid
+// until the module runs again and must not be kept past Close or Reset,
+// which unmap it.
 type Memory struct{ m api.Memory }
 
 // MemoryError is an access outside linear memory.

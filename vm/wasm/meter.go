@@ -56,24 +56,40 @@ type segment struct {
 }
 
 // The meter's globals, appended after the module's own, and exported under
-// these names so the host can set budgets and read counters.
+// these names so the host can set budgets and read counters. Two counters
+// share each i64: a budget counting down in the low 32 bits (signed: below
+// zero traps) and a class count in the high 32 bits, so that most segments
+// pay for one read-modify-write instead of two. A borrow from the low half
+// is undone when reading (see split).
 const (
-	gRemInstr  = iota // i64: instructions left; below 0 traps
-	gRemBranch        // i64: loop iterations left; below 0 traps
-	gLanes1           // i64: load/store count << 32 | branch count
-	gLanes2           // i64: divide count << 32 | call count
-	gDepth            // i32: current call depth
-	gPos              // i32: index of the last site reached
-	gWhy              // i32: why the meter trapped (whyBudget...), 0 if it did not
+	gInstr   = iota // i64: branch-class count << 32 + instructions left
+	gMem            // i64: load/store count << 32 + loop iterations left
+	gDivCall        // i64: divide count << 32 | call count
+	gDepth          // i32: current call depth
+	gPos            // i32: index of the last site reached
+	gWhy            // i32: why the meter trapped (whyBudget...), 0 if it did not
 	numMeterGlobals
 )
+
+// split reads a shared counter: the signed low half and the high half.
+func split(v uint64) (low int64, high uint64) {
+	low = int64(int32(uint32(v)))
+	return low, (v - uint64(low)) >> 32
+}
 
 const meterExportPrefix = "tinylab:meter:"
 
 // startExport is the name the module's start function is exported under.
 const startExport = meterExportPrefix + "start"
 
-var meterGlobalNames = [numMeterGlobals]string{"rem_instr", "rem_branch", "lanes1", "lanes2", "depth", "pos", "why"}
+// callExport is the dispatcher every call goes through (see dispatcher).
+const callExport = meterExportPrefix + "call"
+
+// maxDispatchParams is the most parameters an export may take to be called
+// through the dispatcher; one with more gets a wazero function of its own.
+const maxDispatchParams = 4
+
+var meterGlobalNames = [numMeterGlobals]string{"instr", "mem", "divcall", "depth", "pos", "why"}
 
 // Reasons in the why global.
 const (
@@ -90,10 +106,11 @@ type meter struct {
 	g0         uint32 // index of the first meter global
 	maxDepth   int
 	sites      []site
-	segments   [][]segment // per defined function
-	growOps    int         // memory.grow instructions found
-	hasStart   bool        // the module had a start function (now exported as startExport)
-	localFuncs []uint32    // type index of each function, imports first
+	segments   [][]segment    // per defined function
+	growOps    int            // memory.grow instructions found
+	hasStart   bool           // the module had a start function (now exported as startExport)
+	cases      map[string]int // export name -> its case in the dispatcher
+	localFuncs []uint32       // type index of each function, imports first
 }
 
 // rewrite meters every function body of the module in place.
@@ -128,6 +145,7 @@ func (mt *meter) rewrite() error {
 		m.StartSection = nil
 		mt.hasStart = true
 	}
+	mt.dispatcher()
 	for i := range numMeterGlobals {
 		t := &wasm.GlobalType{ValType: wasm.ValueTypeI64, Mutable: true}
 		init := &wasm.ConstantExpression{Opcode: wasm.OpcodeI64Const, Data: appendSLEB(nil, 0)}
@@ -139,6 +157,75 @@ func (mt *meter) rewrite() error {
 		m.ExportSection = append(m.ExportSection, &wasm.Export{Type: wasm.ExternTypeGlobal, Name: meterExportPrefix + meterGlobalNames[i], Index: mt.g0 + uint32(i)})
 	}
 	return nil
+}
+
+// dispatcher adds one exported function, call(case i32, a0..a3 i64) i64,
+// that calls the export numbered case with its arguments converted from
+// i64 and gives its result as i64. wazero gives every exported function it
+// hands out its own 10 KiB stack on the compiler engine; going through one
+// keeps an instance with start, loop and stop at one stack.
+func (mt *meter) dispatcher() {
+	m := mt.mod
+	mt.cases = map[string]int{}
+	var calls [][]byte
+	for _, e := range m.ExportSection {
+		if e.Type != wasm.ExternTypeFunc || int(e.Index) >= len(mt.localFuncs) {
+			continue
+		}
+		ft := m.TypeSection[mt.localFuncs[e.Index]]
+		if len(ft.Params) > maxDispatchParams || len(ft.Results) > 1 {
+			continue
+		}
+		var c []byte
+		for j, p := range ft.Params {
+			c = append(c, opLocalGet, byte(1+j))
+			switch ValType(p) {
+			case I32:
+				c = append(c, opI32WrapI64)
+			case F32:
+				c = append(c, opI32WrapI64, 0xbe) // f32.reinterpret_i32
+			case F64:
+				c = append(c, 0xbf) // f64.reinterpret_i64
+			}
+		}
+		c = append(c, opCall)
+		c = appendULEB(c, uint64(e.Index))
+		if len(ft.Results) == 0 {
+			c = append(c, opI64Const, 0)
+		} else {
+			switch ValType(ft.Results[0]) {
+			case I32:
+				c = append(c, 0xad) // i64.extend_i32_u
+			case F32:
+				c = append(c, 0xbc, 0xad) // i32.reinterpret_f32, i64.extend_i32_u
+			case F64:
+				c = append(c, 0xbd) // i64.reinterpret_f64
+			}
+		}
+		mt.cases[e.Name] = len(calls)
+		calls = append(calls, append(c, opReturn))
+	}
+	n := len(calls)
+	var body []byte
+	for range n + 1 {
+		body = append(body, opBlock, 0x40)
+	}
+	body = append(body, opLocalGet, 0, opBrTable)
+	body = appendULEB(body, uint64(n))
+	for i := range n {
+		body = appendULEB(body, uint64(i))
+	}
+	body = appendULEB(body, uint64(n))
+	for _, c := range calls {
+		body = append(body, opEnd)
+		body = append(body, c...)
+	}
+	body = append(body, opEnd, opI64Const, 0, opEnd)
+	i64 := wasm.ValueTypeI64
+	m.TypeSection = append(m.TypeSection, &wasm.FunctionType{Params: []wasm.ValueType{wasm.ValueTypeI32, i64, i64, i64, i64}, Results: []wasm.ValueType{i64}})
+	m.FunctionSection = append(m.FunctionSection, uint32(len(m.TypeSection)-1))
+	m.CodeSection = append(m.CodeSection, &wasm.Code{Body: body})
+	m.ExportSection = append(m.ExportSection, &wasm.Export{Type: wasm.ExternTypeFunc, Name: callExport, Index: uint32(len(mt.localFuncs))})
 }
 
 // boundary reports whether a segment ends with op: every instruction that
@@ -303,41 +390,44 @@ func (mt *meter) depthDec(out []byte) []byte {
 }
 
 // charge adds a segment's cost to the counters and traps when a budget goes
-// below zero, before any of the segment runs.
+// below zero, before any of the segment runs: first the divide and call
+// counts, then load/store with the loop-iteration budget, then the branch
+// count with the instruction budget (stats undoes exactly what a trap at
+// either check had charged).
 func (mt *meter) charge(out []byte, fn uint32, seg segment, scratch uint32) []byte {
-	if seg.cost.total() == 0 && !seg.loop {
+	n := seg.cost.total()
+	if n == 0 && !seg.loop {
 		return out
 	}
 	s := mt.addSite(site{kind: siteSegment, fn: fn, off: seg.off, rest: seg.cost, loop: seg.loop})
-	lane := func(out []byte, g int, v uint64) []byte {
-		if v == 0 {
-			return out
-		}
+	add := func(out []byte, g int, v int64, check bool, why int) []byte {
 		out = mt.global(out, opGlobalGet, g)
 		out = append(out, opI64Const)
-		out = appendSLEB(out, int64(v))
+		out = appendSLEB(out, v)
 		out = append(out, opI64Add)
-		return mt.global(out, opGlobalSet, g)
-	}
-	out = lane(out, gLanes1, seg.cost.mem<<32|seg.cost.br)
-	out = lane(out, gLanes2, seg.cost.div<<32|seg.cost.call)
-	down := func(out []byte, g int, v uint64, why int) []byte {
-		out = mt.global(out, opGlobalGet, g)
-		out = append(out, opI64Const)
-		out = appendSLEB(out, int64(v))
-		out = append(out, opI64Sub, opLocalTee)
+		if !check {
+			return mt.global(out, opGlobalSet, g)
+		}
+		out = append(out, opLocalTee)
 		out = appendULEB(out, uint64(scratch))
 		out = mt.global(out, opGlobalSet, g)
 		out = append(out, opLocalGet)
 		out = appendULEB(out, uint64(scratch))
-		out = append(out, opI64Const, 0, opI64LtS)
+		out = append(out, opI32WrapI64, opI32Const, 0, opI32LtS)
 		return mt.trapStub(out, s, why)
 	}
-	if n := seg.cost.total(); n > 0 {
-		out = down(out, gRemInstr, n, whyBudget)
+	if v := seg.cost.div<<32 | seg.cost.call; v != 0 {
+		out = add(out, gDivCall, int64(v), false, 0)
 	}
-	if seg.loop {
-		out = down(out, gRemBranch, 1, whyBranches)
+	if seg.loop || seg.cost.mem != 0 {
+		v := int64(seg.cost.mem << 32)
+		if seg.loop {
+			v--
+		}
+		out = add(out, gMem, v, seg.loop, whyBranches)
+	}
+	if n > 0 {
+		out = add(out, gInstr, int64(seg.cost.br<<32)-int64(n), true, whyBudget)
 	}
 	return out
 }

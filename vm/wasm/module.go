@@ -14,13 +14,14 @@ import (
 const (
 	DefaultInstructionBudget = 1 << 24 // as the eBPF VM
 	DefaultBranchBudget      = 1 << 20 // as the eBPF VM
-	// MaxInstructionBudget keeps every class counter inside its 32-bit lane.
-	MaxInstructionBudget = 1<<32 - 1<<21
-	MaxBranchBudget      = 1 << 62
+	// The budgets count down in 32-bit halves of the meter's counters.
+	MaxInstructionBudget = 1<<31 - 1
+	MaxBranchBudget      = 1<<31 - 1
 	DefaultMaxPages      = 1 // one 64 KiB page, as upstream's containers
 	DefaultMaxCallDepth  = 64
 	MaxCallDepthLimit    = 1024 // below wazero's interpreter frame limit
 	PageSize             = 65536
+	maxPages             = 65536 // 4 GiB, all a 32-bit address reaches
 )
 
 // Config says how a module is compiled.
@@ -51,6 +52,7 @@ type Module struct {
 	dataSpan int   // end of the highest data segment
 	funcs    uint32
 	hasStart bool
+	cases    map[string]int // export -> case of the meter's dispatcher
 	size     int
 }
 
@@ -69,6 +71,9 @@ func (e Export) String() string { return e.Name + signature(e.Params, e.Results)
 func Compile(code []byte, cfg Config) (*Module, error) {
 	if cfg.MaxPages == 0 {
 		cfg.MaxPages = DefaultMaxPages
+	}
+	if cfg.MaxPages > maxPages {
+		return nil, compileErr(ErrTooManyPages, -1, "a slot of %d pages: wasm32 has at most %d", cfg.MaxPages, maxPages)
 	}
 	if cfg.MaxCallDepth <= 0 {
 		cfg.MaxCallDepth = DefaultMaxCallDepth
@@ -97,7 +102,7 @@ func Compile(code []byte, cfg Config) (*Module, error) {
 	if err := mt.rewrite(); err != nil {
 		return nil, err
 	}
-	m.sites, m.segments, m.canGrow, m.hasStart = mt.sites, mt.segments, mt.growOps > 0, mt.hasStart
+	m.sites, m.segments, m.canGrow, m.hasStart, m.cases = mt.sites, mt.segments, mt.growOps > 0, mt.hasStart, mt.cases
 	m.funcs = uint32(len(mt.localFuncs))
 	m.ram = m.charge()
 	bin := wbinary.EncodeModule(mod)

@@ -137,15 +137,14 @@ var errNoHost = errors.New("the instance has no host")
 func nativeFunc(i int) api.GoModuleFunc {
 	n := Natives[i]
 	np := len(n.Params)
-	return func(ctx context.Context, mod api.Module, stack []uint64) {
+	return func(ctx context.Context, _ api.Module, stack []uint64) {
 		c, ok := ctx.(*callCtx)
 		if !ok || c.in.host == nil {
 			panic(&nativeError{n.Name, errNoHost})
 		}
 		in := c.in
-		in.mem.m = mod.Memory()
 		args := append(in.args[:0], stack[:np]...)
-		r, err := in.host.Call(n.Name, args, &in.mem)
+		r, err := callHost(in.host, n.Name, args, &in.mem)
 		if err != nil {
 			panic(&nativeError{n.Name, err})
 		}
@@ -153,4 +152,15 @@ func nativeFunc(i int) api.GoModuleFunc {
 			stack[0] = r
 		}
 	}
+}
+
+// callHost calls the host, turning a panic of the host into its error so
+// that a broken native fails the call, not the process.
+func callHost(h Host, name string, args []uint64, mem *Memory) (r uint64, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r, err = 0, fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return h.Call(name, args, mem)
 }
