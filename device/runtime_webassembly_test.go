@@ -131,7 +131,7 @@ func TestWasmContainerHooks(t *testing.T) {
 	}
 	r.advance(time.Second)
 	if logs := strings.Join(r.eventsOf("forever", KindLog), "\n"); !strings.Contains(logs, "beat: stop") {
-		t.Errorf("no stop hook:\n%s", logs)
+		t.Errorf("no stop hook:\n%s\n%s", logs, r.log())
 	}
 }
 

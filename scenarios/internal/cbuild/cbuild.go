@@ -28,12 +28,12 @@ var BPF = &Target{Name: "bpf", Compiler: "clang", Flags: []string{"-target", "bp
 
 // Wasm is WebAssembly with Debian's clang-19 and lld-19 and upstream
 // TinyContainer's flags (Makefile.wamr): no libc, one 64 KiB page, a
-// 128-byte stack, __heap_base exported so the board is charged only what
+// 128-byte stack, globals from address 16 (--global-base=16), __heap_base exported so the board is charged only what
 // the module uses. The name section stays, so traps name their function.
 var Wasm = &Target{Name: "wasm32", Compiler: "clang-19", Linker: "wasm-ld-19",
 	Flags: []string{"--target=wasm32-unknown-unknown", "-O2", "-g0", "-nostdlib", "-fno-builtin", "-Wall", "-Werror",
 		"-Wl,--no-entry", "-Wl,--export=__heap_base", "-Wl,--export=__data_end",
-		"-Wl,-z,stack-size=128", "-Wl,--initial-memory=65536"},
+		"-Wl,-z,stack-size=128", "-Wl,--global-base=16", "-Wl,--initial-memory=65536"},
 	Ext: ".wasm", VersionFile: "CLANG_WASM_VERSION"}
 
 // Targets are every target, eBPF first.
