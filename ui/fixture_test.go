@@ -67,7 +67,7 @@ func fixtureFrame() frame {
 		FirmwareFlashKiB: 184, FirmwareRAMKiB: 36, Slots: 8, SlotBytes: 32 << 10, RAMSlotBytes: 16 << 10}
 	now := 42300 * time.Millisecond
 	coach := device.ContainerInfo{UID: "coach", Slot: 0, State: "RUNNING", Runtime: "wasm", Reason: "start", Since: 31000, Origin: "suit",
-		Seq: 1, Size: 2177, RAM: 2304, Mask: "heartbeat,open,close,read,write,log", Loops: 41, Heartbeats: 41, LastBeatMs: 42200,
+		Seq: 1, Size: 2176, RAM: 1296, Mask: "heartbeat,open,close,read,write,log", Loops: 41, Heartbeats: 41, LastBeatMs: 42200,
 		Allowed: 164, CPUMicros: 3100, LastLoopUs: 75, EnergyMicroJ: 3100, Watched: true,
 		Intervals: []time.Duration{sec, sec, sec, 1100 * time.Millisecond, sec, 900 * time.Millisecond, sec, sec},
 		Last:      device.Transition{From: device.Ready, To: device.Running, Reason: "start", At: 31 * sec}}
