@@ -19,6 +19,7 @@ import (
 	"tinylab/lab/labcli"
 	"tinylab/lab/sim"
 	"tinylab/scenarios"
+	"tinylab/vm/wasm"
 )
 
 // List is `tinylab scenarios`.
@@ -47,7 +48,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: tinylab run NAME|FILE [--seed N] [--fast | --speed X] [--record FILE] [--json] [--state DIR]")
+		fmt.Fprintln(stderr, "usage: tinylab run NAME|FILE [--seed N] [--fast | --speed X] [--record FILE] [--json] [--state DIR] [--wasm-engine auto|interpreter|compiler]")
 		fmt.Fprintln(stderr, "Plays a scenario without the terminal UI: narration and events as lines (JSON Lines with --json).")
 		fs.PrintDefaults()
 	}
@@ -57,6 +58,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	record := fs.String("record", "", "write the transcript (JSON Lines) to FILE")
 	asJSON := fs.Bool("json", false, "print the transcript as JSON Lines instead of text")
 	state := fs.String("state", "", "keep each device's flash in DIR/<device>/ across runs")
+	engine := fs.String("wasm-engine", "auto", "wazero engine for WebAssembly containers: auto, interpreter or compiler (the transcript is the same on each)")
 	pos, err := labcli.Parse(fs, args)
 	if err != nil {
 		return labcli.ParseExit(err)
@@ -71,6 +73,20 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	o := scenarios.Options{Mode: sim.Fast, StateDir: *state}
+	switch *engine {
+	case "auto":
+	case "interpreter":
+		o.Runtimes = device.RuntimesWithEngine(wasm.Interpreter)
+	case "compiler":
+		if wasm.Auto.Resolve() != wasm.Compiler {
+			fmt.Fprintln(stderr, "tinylab run: --wasm-engine compiler: wazero has no compiler on this platform")
+			return 2
+		}
+		o.Runtimes = device.RuntimesWithEngine(wasm.Compiler)
+	default:
+		fmt.Fprintf(stderr, "tinylab run: --wasm-engine %q: auto, interpreter or compiler\n", *engine)
+		return 2
+	}
 	if *seed != "" {
 		n, err := strconv.ParseUint(*seed, 0, 64)
 		if err != nil {
