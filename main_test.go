@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -34,6 +35,12 @@ func TestScripts(t *testing.T) {
 				}
 				env.Setenv(name, strconv.Itoa(p))
 			}
+			// the headers C containers are written against
+			dir, err := filepath.Abs(filepath.Join("scenarios", "builtin", "containers"))
+			if err != nil {
+				return err
+			}
+			env.Setenv("CONTAINERS", dir)
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
