@@ -356,3 +356,85 @@ func TestWasmObjectsMatchSources(t *testing.T) {
 		}
 	}
 }
+
+// TestWasmExecRAM: a WebAssembly application in a RAM slot runs once per
+// /bpf/exec with the request's bytes in its linear memory, through the
+// same seam as eBPF; each run is a fresh instance.
+func TestWasmExecRAM(t *testing.T) {
+	r := newRig(t, nil)
+	var got [2]uint64
+	var err error
+	r.do(func() {
+		r.d.ramSlot[1] = wasmCode(t, "exec")
+		for i := range got {
+			if got[i], err = r.d.ExecRAM(1, []byte{1, 2, 3, 40}); err != nil {
+				return
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != [2]uint64{46, 46} {
+		t.Errorf("exec gave %v, want 46 twice", got)
+	}
+}
+
+// TestWasmRestartResets: a container started again runs on fresh memory and
+// globals, as the eBPF VM's Reset gives.
+func TestWasmRestartResets(t *testing.T) {
+	r := newRig(t, nil)
+	// exec's start stores its run count, which its loop (entry) raises
+	// before it finishes (it returns the data's sum, 10)
+	r.startWasm(wspec{uid: "x", code: "exec", grants: []string{"store"}, data: []byte{1, 2, 3, 4}})
+	r.advance(2 * time.Second)
+	if st := r.state("x"); st != Ready {
+		t.Fatalf("state %s, want READY after one loop", st)
+	}
+	var err error
+	r.do(func() { err = r.d.Start("x") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runs uint32
+	r.do(func() { runs = r.d.container("x").locals[7] })
+	if st := r.state("x"); st != Running || runs != 0 {
+		t.Fatalf("state %s, %d runs seen by start after a restart: globals were not reset", st, runs)
+	}
+}
+
+// TestWasmCompileCache: distinct modules are compiled once each, the cache
+// keeps at most wasmCacheSize of those no instance uses, and a module whose
+// compiled code was dropped is compiled again when it is instantiated.
+func TestWasmCompileCache(t *testing.T) {
+	rt := NewWASM(wasm.Auto).(*wasmRuntime)
+	base := wasmCode(t, "beat")
+	variant := func(i int) []byte { // a custom section makes each binary distinct
+		name := fmt.Sprintf("v%03d", i)
+		return append(append(bytes.Clone(base), 0, byte(len(name)+1), byte(len(name))), name...)
+	}
+	first, err := rt.Load(variant(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 2*wasmCacheSize; i++ {
+		if _, err := rt.Load(variant(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(rt.cache); n > wasmCacheSize+1 {
+		t.Errorf("%d modules cached, want at most %d", n, wasmCacheSize+1)
+	}
+	r := newRig(t, nil)
+	var natives Natives
+	r.startWasm(wspec{uid: "beat", code: "beat", grants: []string{"heartbeat"}, data: []byte{0}})
+	r.do(func() { natives = &hostCalls{c: r.d.container("beat")} })
+	in, err := first.Create([]byte{0}, natives)
+	if err != nil {
+		t.Fatalf("an evicted module: %v", err)
+	}
+	if _, err := in.OnStart(Budget{}); err != nil {
+		t.Fatal(err)
+	}
+	in.Finalize()
+}
