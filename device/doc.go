@@ -26,9 +26,17 @@
 // The metadata's container type picks the runtime from Config.Runtimes (3
 // bpf, 4 wasm); code whose magic is another runtime's is refused naming both,
 // and Config.PinRuntime builds a firmware with one runtime, as upstream does.
-// runtime_bpf.go is the eBPF runtime (package vm). A runtime registers itself
-// in the builtin list from its own file, so adding one touches neither the
-// agent nor the natives.
+// runtime_bpf.go is the eBPF runtime (package vm). runtime_webassembly.go
+// (not runtime_wasm.go: Go would build that file for GOARCH=wasm only) is
+// the WebAssembly runtime (package vm/wasm): it maps each imported native
+// to its helper number by name (firewall.HelperByName), so every native
+// goes through the same grants, endpoint and pointer checks and denial
+// events as eBPF; a hook that takes an i32 finds the container's data at
+// __heap_base; traps name the function and the offset. It compiles each
+// distinct code once for all devices of a process, and NewWASM or
+// RuntimesWithEngine force one wazero engine (tests and the CLI), never
+// the device itself. A runtime registers itself in the builtin list from
+// its own file, so adding one touches neither the agent nor the natives.
 //
 // device imports vm, suit and firewall; it must never import lab, scenarios or
 // ui (tests may use lab/sim, which imports nothing of the project).
