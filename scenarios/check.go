@@ -118,6 +118,14 @@ func (sc *Scenario) check() error {
 		}
 	}
 	for i, st := range sc.Steps {
+		if a := st.About; a.Device != "" {
+			if _, ok := sc.device(a.Device); !ok {
+				return errAt(a.Pos, "about: no device %q (devices: %s)", a.Device, strings.Join(sc.DeviceIDs(), ", "))
+			}
+			if a.Container != "" && !sc.hasUID(a.Container) {
+				return errAt(a.Pos, "about: no container of the scenario has the uid %q", a.Container)
+			}
+		}
 		for _, a := range st.Do {
 			if err := sc.checkCommand(a); err != nil {
 				return err

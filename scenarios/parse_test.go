@@ -44,6 +44,13 @@ func TestParseBase(t *testing.T) {
 	if len(sc.Steps) != 1 || sc.Steps[0].Title != "step 1" || sc.Steps[0].Do[1].Line != "start d1 c" {
 		t.Fatalf("parsed %+v", sc.Steps)
 	}
+	sc, err = parse(strings.Replace(base, "    wait: 2s", "    about: d1/c\n    wait: 2s", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := sc.Steps[0].About; a.Device != "d1" || a.Container != "c" || a.String() != "d1/c" {
+		t.Fatalf("about: d1/c parsed as %+v", a)
+	}
 }
 
 func TestParseErrorsNameTheLine(t *testing.T) {
@@ -68,6 +75,9 @@ func TestParseErrorsNameTheLine(t *testing.T) {
 		{"target", "container: d1/c,", "container: c,", 22, "must be DEVICE/UID"},
 		{"expectation kind", "{container: d1/c, state: RUNNING}", "{teleported: {device: d1}}", 22, `unknown expectation "teleported"`},
 		{"no narration", "  - say: hello", "  - title: x", 18, "needs narration"},
+		{"about device", "    wait: 2s", "    about: d9/c\n    wait: 2s", 20, `about: no device "d9"`},
+		{"about container", "    wait: 2s", "    about: d1/x\n    wait: 2s", 20, `no container of the scenario has the uid "x"`},
+		{"about form", "    wait: 2s", "    about: d1/\n    wait: 2s", 20, "about must be DEVICE or DEVICE/UID"},
 		{"yaml", "    grants: [heartbeat]", "    grants: [heartbeat", 13, "not valid YAML"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

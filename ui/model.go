@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -56,6 +57,7 @@ type model struct {
 	followCtr bool   // and the next naming a container of it, that container
 	selCtr    int    // selected container of the device pane (its row)
 	ctrUID    string // and its uid, which the selection follows across frames
+	wantCtr   string // a container a step is about, selected once it is in the table
 
 	log        *eventLog
 	evFollow   bool   // the log shows the newest events as they come
@@ -207,9 +209,16 @@ func (m *model) followStory(evs []device.Event) {
 	for _, e := range evs {
 		// Heartbeats and logs are routine; only what changes the story moves
 		// the selection.
-		switch e.Data.(type) {
+		switch d := e.Data.(type) {
 		case scenarios.StepStarted:
 			m.follow, m.followCtr = true, true
+			if m.msg != "" && !m.msgBad {
+				// "n plays step 1" and the like are spent once a step begins
+				m.msg = ""
+			}
+			if d.About != "" {
+				m.followAbout(d.About)
+			}
 			continue
 		case device.StateChange, device.Denied, device.Fault, device.BudgetExceeded, device.MissedHeartbeat,
 			device.Actuator, device.Update, device.SuitStep, device.SuitProgress, device.SensorChange, device.Power:
@@ -228,6 +237,23 @@ func (m *model) followStory(evs []device.Event) {
 		}
 		if m.followCtr && ctr != "" && e.Device == m.selID {
 			m.ctrUID, m.followCtr = ctr, false
+		}
+	}
+}
+
+// followAbout selects what a step says it is about: DEVICE or DEVICE/UID.
+func (m *model) followAbout(about string) {
+	dev, uid, _ := strings.Cut(about, "/")
+	for i := range m.snap.Devices {
+		if m.snap.Devices[i].ID == dev {
+			if m.selID != dev {
+				m.selCtr = 0
+			}
+			m.selID, m.follow = dev, false
+			if uid != "" {
+				m.wantCtr, m.followCtr = uid, false
+			}
+			return
 		}
 	}
 }
@@ -260,6 +286,14 @@ func (m *model) resolveContainer() {
 	if d == nil || len(d.Containers) == 0 {
 		return
 	}
+	if m.wantCtr != "" && d.ID == m.selID {
+		for i, c := range d.Containers {
+			if c.UID == m.wantCtr {
+				m.selCtr, m.ctrUID, m.wantCtr = i, c.UID, ""
+				return
+			}
+		}
+	}
 	for i, c := range d.Containers {
 		if c.UID == m.ctrUID {
 			m.selCtr = i
@@ -277,7 +311,7 @@ func (m *model) selectContainer(i int) {
 		return
 	}
 	m.selCtr = min(max(i, 0), len(d.Containers)-1)
-	m.ctrUID, m.followCtr = d.Containers[m.selCtr].UID, false
+	m.ctrUID, m.followCtr, m.wantCtr = d.Containers[m.selCtr].UID, false, ""
 }
 
 func (m *model) selectDevice(i int) {
@@ -289,7 +323,7 @@ func (m *model) selectDevice(i int) {
 	if devs[i].ID != m.selID {
 		m.selCtr, m.ctrUID = 0, ""
 	}
-	m.selIdx, m.selID, m.follow, m.followCtr = i, devs[i].ID, false, false
+	m.selIdx, m.selID, m.follow, m.followCtr, m.wantCtr = i, devs[i].ID, false, false, ""
 }
 
 func (m *model) key(k tea.KeyPressMsg) tea.Cmd {

@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"tinylab/device"
+	"tinylab/lab"
 	"tinylab/ui/pane"
 )
 
@@ -96,7 +97,10 @@ func (m *model) pane(p paneID, r rect) []string {
 		title = d.Title()
 		body = d.Render(th, iw, ih)
 	case paneSuit:
-		s := pane.Suit{Device: m.selID}
+		s := pane.Suit{Device: m.selID, Paused: m.snap.Paused}
+		if m.snap.Armed != lab.NoAttack {
+			s.Armed = m.snap.Armed.String()
+		}
 		if m.snap.Detail != nil {
 			s.Status = m.snap.Detail.Suit
 		}
@@ -215,7 +219,8 @@ func (m *model) footer() string {
 	}
 	if m.focus == paneEvents && !m.evFollow && m.log.count() > 0 {
 		// the selected event in full, for lines cut by the pane's width
-		return pane.Fit(" "+pane.EventLine(m.th, m.log.event(m.evSel), 0, m.w), m.w)
+		ev := m.log.event(m.evSel)
+		return pane.Fit(" "+pane.EventLine(m.th, ev, pane.Width(ev.Device), m.w), m.w)
 	}
 	var hints []string
 	for _, b := range m.keys.short() {

@@ -68,8 +68,13 @@ func (d Detail) Render(t *theme.Theme, w, h int) []string {
 		out = append(out, t.Dim.Render(hd.String()))
 		// keep room below the table for the state machine and the transition
 		rows := max(h-len(out)-2, 1)
-		top := Scroll(0, i, len(dev.Containers), rows)
-		for k := top; k < len(dev.Containers) && k < top+rows; k++ {
+		n := len(dev.Containers)
+		if n > rows && rows >= 2 {
+			rows-- // a line says how many rows are out of sight
+		}
+		top := Scroll(0, i, n, rows)
+		end := min(top+rows, n)
+		for k := top; k < end; k++ {
 			var r strings.Builder
 			for _, c := range cols {
 				r.WriteString(Fit(c.cell(&dev.Containers[k]), c.width-1) + " ")
@@ -79,6 +84,9 @@ func (d Detail) Render(t *theme.Theme, w, h int) []string {
 				line = t.Selected.Render(Fit(ansi.Strip(line), w))
 			}
 			out = append(out, line)
+		}
+		if hidden := n - (end - top); hidden > 0 {
+			out = append(out, t.Dim.Render(fmt.Sprintf("+%d more (%s) · tab here, ↑↓ to see them", hidden, moreWhere(top, n-end))))
 		}
 	}
 	if sel != nil {
@@ -103,6 +111,17 @@ func (d Detail) Render(t *theme.Theme, w, h int) []string {
 		out = append(out, d.about(t, sel))
 	}
 	return Lines(out, w, h)
+}
+
+// moreWhere says where the rows out of sight are.
+func moreWhere(above, below int) string {
+	switch {
+	case above > 0 && below > 0:
+		return fmt.Sprintf("%d above, %d below", above, below)
+	case above > 0:
+		return "above"
+	}
+	return "below"
 }
 
 func (d Detail) columns(t *theme.Theme, w int) []column {
@@ -196,10 +215,12 @@ func (d Detail) peers(t *theme.Theme, w int) []string {
 	line := ""
 	for _, p := range d.Dev.Peers {
 		v := p.Value
-		if v == "" {
+		switch {
+		case p.Class.IsActuator() && !d.Dev.Powered:
+			v = "off" // a display without power shows nothing
+		case v == "":
 			v = "—"
-		}
-		if p.Class.IsActuator() {
+		case p.Class.IsActuator():
 			v = "“" + v + "”"
 		}
 		part := t.Dim.Render(p.Name+" ") + t.Strong.Render(v)
@@ -254,6 +275,10 @@ func (d Detail) about(t *theme.Theme, c *device.ContainerInfo) string {
 
 func (d Detail) memory(t *theme.Theme, w int) string {
 	u := d.Dev.Usage
+	if !d.Dev.Powered {
+		// RAM does not survive a power cut: nothing of it is in use
+		u.RAMUsed = 0
+	}
 	bw := 6
 	if w >= 70 {
 		bw = 10
