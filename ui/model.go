@@ -38,6 +38,9 @@ type model struct {
 
 	// the latest frame
 	snap    lab.Snapshot
+	shown   lab.Snapshot // snap with the held states on screen (hold.go)
+	then    map[string][]device.State
+	held    holds
 	story   pane.Story
 	busy    string
 	failed  string // why the lab could not be built
@@ -89,7 +92,7 @@ func newModel(src source, th *theme.Theme, now func() time.Time) *model {
 	f.SetStyles(st)
 	return &model{
 		src: src, th: th, keys: newKeyMap(), now: now,
-		log: newEventLog(), evFollow: true, follow: true, followCtr: true,
+		log: newEventLog(), evFollow: true, follow: true, followCtr: true, held: holds{},
 		filter: f, cmd: newCmdLine(th), focus: paneEvents, dirty: true,
 	}
 }
@@ -176,7 +179,10 @@ func (m *model) applyFrame(f frame) tea.Cmd {
 	if f.restart {
 		m.log.clear()
 		m.evFollow = true
+		clear(m.held)
 	}
+	m.held.advance(m.now())
+	m.held.add(f.events, m.now())
 	m.log.append(f.events)
 	if !m.evFollow && len(f.events) > 0 {
 		// a frozen log keeps showing the rows the tester is reading
@@ -192,6 +198,7 @@ func (m *model) applyFrame(f frame) tea.Cmd {
 	if f.err != nil {
 		m.failed = f.err.Error()
 	}
+	m.shown, m.then = m.held.apply(m.snap)
 	m.resolveSelection()
 	m.resolveContainer()
 	m.dirty = true

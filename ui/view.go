@@ -84,7 +84,7 @@ func (m *model) pane(p paneID, r rect) []string {
 		} else if n > 0 {
 			note = th.Dim.Render(fmt.Sprint(n))
 		}
-		body = pane.Devices{List: m.snap.Devices, Selected: m.selIdx, Top: m.devTop, Now: m.snap.Now, Speed: m.snap.Speed}.Render(th, iw, ih)
+		body = pane.Devices{List: m.shown.Devices, Selected: m.selIdx, Top: m.devTop, Now: m.snap.Now, Speed: m.snap.Speed}.Render(th, iw, ih)
 		if m.failed != "" && len(m.snap.Devices) == 0 {
 			var lines []string
 			for _, l := range pane.Wrap("The lab could not be built: "+m.failed, iw) {
@@ -93,7 +93,7 @@ func (m *model) pane(p paneID, r rect) []string {
 			body = pane.Lines(append(lines, "", th.Dim.Render("r tries again, q quits")), iw, ih)
 		}
 	case paneDetail:
-		d := pane.Detail{Dev: m.snap.Detail, Selected: m.selCtr, Now: m.snap.Now, Speed: m.snap.Speed, Partial: m.src.replay()}
+		d := pane.Detail{Dev: m.shown.Detail, Then: m.then, Selected: m.selCtr, Now: m.snap.Now, Speed: m.snap.Speed, Partial: m.src.replay()}
 		title = d.Title()
 		body = d.Render(th, iw, ih)
 	case paneSuit:

@@ -20,6 +20,9 @@ type Detail struct {
 	// Partial is set for a replay: only what the events say is known, so
 	// loops, energy, CPU and memory are left out.
 	Partial bool
+	// Then are the states still to be shown of containers whose burst of
+	// transitions the UI shows one by one (by uid).
+	Then map[string][]device.State
 }
 
 // Title is the pane's title: the device, its board and its battery.
@@ -204,8 +207,16 @@ func (d Detail) transition(t *theme.Theme, c *device.ContainerInfo) string {
 	if why == "" {
 		why = "no reason given"
 	}
-	return t.Dim.Render("last: ") + t.State(tr.From).Render(tr.From.String()) + " → " +
+	s := t.Dim.Render("last: ") + t.State(tr.From).Render(tr.From.String()) + " → " +
 		t.State(tr.To).Render(tr.To.String()) + t.Dim.Render(" (") + why + t.Dim.Render(", t="+Clock(tr.At)+")")
+	if next := d.Then[c.UID]; len(next) > 0 {
+		names := make([]string, len(next))
+		for i, st := range next {
+			names[i] = t.State(st).Render(st.String())
+		}
+		s += t.Dim.Render(" · then ") + strings.Join(names, t.Dim.Render(" → "))
+	}
+	return s
 }
 
 // peers are the board's sensors and actuators with their values, on as
