@@ -51,6 +51,9 @@ func (l *Lab) CoAP(id string, method codes.Code, path string, body []byte, accep
 	if n.Sock == nil {
 		return nil, ErrQuiet
 	}
+	if err := l.reach(n, path); err != nil {
+		return nil, err
+	}
 	tgt, err := coapnet.ParseURI(n.Sock.URI() + "/" + strings.TrimPrefix(path, "/"))
 	if err != nil {
 		return nil, err
@@ -61,6 +64,46 @@ func (l *Lab) CoAP(id string, method codes.Code, path string, body []byte, accep
 	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 	defer cancel()
 	return l.client.Request(ctx, tgt, method, message.TextPlain, body, opts...)
+}
+
+// LostError is a request of the lab that the device's modelled radio link
+// lost, every transmission of it.
+type LostError struct {
+	Device, Path string
+	Loss         float64
+	Attempts     int
+}
+
+func (e *LostError) Error() string {
+	return fmt.Sprintf("%s %s: no answer: the link loses %s of its exchanges and all %d transmissions were lost (drop %s 0 restores it)",
+		e.Device, e.Path, Percent(e.Loss), e.Attempts, e.Device)
+}
+
+// reach models the way to a device before a request of the lab goes out on
+// the real socket: a board without power answers nobody, and the link the
+// device's fetches lose packets on loses the lab's requests as well, with
+// CoAP's retransmissions (RFC 7252 §4.2: one transmission and up to
+// MAX_RETRANSMIT = 4 more). The draws come from the lab's seeded source and
+// only when a loss is set, so runs without one are unchanged.
+func (l *Lab) reach(n *Node, path string) error {
+	var on bool
+	var loss float64
+	l.world.Do(func() { on, loss = n.Dev.Powered(), n.Dev.Link().Loss })
+	if !on {
+		return fmt.Errorf("%s %s: no answer: %w (power-on %s)", n.Spec.ID, path, device.ErrPoweredOff, n.Spec.ID)
+	}
+	if loss <= 0 {
+		return nil
+	}
+	const attempts = 5
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for range attempts {
+		if l.rng.Float64() >= loss {
+			return nil
+		}
+	}
+	return &LostError{Device: n.Spec.ID, Path: path, Loss: loss, Attempts: attempts}
 }
 
 func encodeUint(v uint32) []byte {
