@@ -357,11 +357,13 @@ func (m *model) key(k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, km.Help):
 		m.showHelp = true
 	case key.Matches(k, km.Command):
-		if m.src.replay() {
-			return m.src.exec("")
-		}
+		// a replay opens the command line too, so what is typed next goes
+		// into it and not to the keys; its commands say they need a lab
 		m.cmdOpen = true
 		m.cmd.open(m.w)
+		if m.src.replay() {
+			m.cmd.print(lineHint, "a replay has no lab behind it: commands need a live lab (tinylab ui NAME) · esc closes")
+		}
 	case key.Matches(k, km.Filter):
 		m.filterOpen, m.focus = true, paneEvents
 		m.filter.SetValue(m.log.filter)
@@ -510,6 +512,12 @@ func (m *model) cmdKey(k tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case "down":
 		m.cmd.browse(false)
+		return nil
+	case "pgup", "shift+up":
+		m.cmd.scrollBy(m.consolePage())
+		return nil
+	case "pgdown", "shift+down":
+		m.cmd.scrollBy(-m.consolePage())
 		return nil
 	}
 	return m.cmd.update(k)

@@ -40,7 +40,11 @@ func Run(scenario string, opts Options) error {
 	if err != nil {
 		return err
 	}
-	return run(newLive(sc, opts.Seed, opts.Speed), opts)
+	l := newLive(sc, opts.Seed, opts.Speed)
+	if !sc.Builtin {
+		l.reload = func() (*scenarios.Scenario, error) { return scenarios.Load(scenario) }
+	}
+	return run(l, opts)
 }
 
 // Replay plays a recorded transcript (lab.ReadTranscript's events) in the
