@@ -23,8 +23,8 @@ type live struct {
 	// reload reads the scenario's file again (nil for a built-in): r after
 	// fixing a file plays what the file now says
 	reload func() (*scenarios.Scenario, error)
-	ctl  chan func() // pause and speed changes, applied in order off the UI loop
-	done chan struct{}
+	ctl    chan func() // pause and speed changes, applied in order off the UI loop
+	done   chan struct{}
 
 	mu     sync.Mutex
 	sc     *scenarios.Scenario
