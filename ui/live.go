@@ -64,6 +64,20 @@ func newLive(sc *scenarios.Scenario, seed *uint64, speed float64) *live {
 	return s
 }
 
+// openLive loads a scenario by name or file for a live lab; a file is read
+// again at each reset.
+func openLive(scenario string, seed *uint64, speed float64) (*live, error) {
+	sc, err := scenarios.Load(scenario)
+	if err != nil {
+		return nil, err
+	}
+	l := newLive(sc, seed, speed)
+	if !sc.Builtin {
+		l.reload = func() (*scenarios.Scenario, error) { return scenarios.Load(scenario) }
+	}
+	return l, nil
+}
+
 func (s *live) replay() bool { return false }
 
 // build makes a new lab at the start of step k+1 (0: the beginning) and

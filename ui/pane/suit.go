@@ -149,7 +149,7 @@ func (s Suit) Render(t *theme.Theme, w, h int) []string {
 	st := s.Status
 	var armed []string
 	if s.Armed != "" {
-		armed = Wrap("⚠ armed: the next update carries "+s.Armed+" (tamper next)", w)
+		armed = Wrap("⚠ armed: next update carries "+s.Armed, w)
 		for i := range armed {
 			armed[i] = t.Warn.Render(armed[i])
 		}
@@ -279,8 +279,22 @@ func checkRows(t *theme.Theme, cs []Check, w, n int, over bool) []string {
 	if len(passed) > 0 {
 		out = append(out, t.OK.Render("✓ ")+t.Dim.Render(strings.Join(passed, " · ")))
 	}
-	for _, r := range rows {
-		out = append(out, checkLine(t, *r.check, 10, w)...)
+	blocks := make([][]string, len(rows))
+	total := len(out)
+	for i, r := range rows {
+		blocks[i] = checkLine(t, *r.check, 10, w)
+		total += len(blocks[i])
+	}
+	// a failed check's values go on as many lines as there is room for:
+	// its first line, which names it, stays
+	for i := len(blocks) - 1; i >= 0 && total > n; i-- {
+		if cut := min(len(blocks[i])-1, total-n); cut > 0 {
+			blocks[i] = blocks[i][:len(blocks[i])-cut]
+			total -= cut
+		}
+	}
+	for _, b := range blocks {
+		out = append(out, b...)
 	}
 	if len(pending) > 0 && len(out) < n {
 		what := "· "
