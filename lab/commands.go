@@ -12,6 +12,7 @@ import (
 
 	"github.com/plgd-dev/go-coap/v3/message"
 	"github.com/plgd-dev/go-coap/v3/message/codes"
+	"github.com/plgd-dev/go-coap/v3/net/blockwise"
 
 	"tinylab/device"
 	"tinylab/device/coapnet"
@@ -63,8 +64,42 @@ func (l *Lab) CoAP(id string, method codes.Code, path string, body []byte, accep
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 	defer cancel()
-	return l.client.Request(ctx, tgt, method, message.TextPlain, body, opts...)
+	resp, err := l.client.Request(ctx, tgt, method, message.TextPlain, body, opts...)
+	if err != nil || method != codes.GET {
+		return resp, err
+	}
+	// A body larger than one block comes in the first block; the rest is
+	// asked for block by block (RFC 7959 §2.4), so a long answer arrives whole.
+	for range maxBlocks {
+		v, err := resp.Options.GetUint32(message.Block2)
+		if err != nil {
+			return resp, nil
+		}
+		szx, num, more, err := blockwise.DecodeBlockOption(v)
+		if err != nil || !more {
+			return resp, nil
+		}
+		bo, err := blockwise.EncodeBlockOption(szx, num+1, false)
+		if err != nil {
+			return resp, nil
+		}
+		next, err := l.client.Request(ctx, tgt, method, message.TextPlain, nil,
+			append(slices.Clone(opts), message.Option{ID: message.Block2, Value: encodeUint(bo)})...)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: block %d: %w", id, path, num+1, err)
+		}
+		if next.Code != resp.Code {
+			return next, nil
+		}
+		next.Body = append(resp.Body, next.Body...)
+		resp = next
+	}
+	return nil, fmt.Errorf("%s %s: more than %d blocks", id, path, maxBlocks)
 }
+
+// maxBlocks bounds a block-wise answer the lab reads (at 1 KiB a block,
+// far more than any resource of a device).
+const maxBlocks = 256
 
 // LostError is a request of the lab that the device's modelled radio link
 // lost, every transmission of it.

@@ -245,3 +245,27 @@ func TestUpdatedContainerRunsAfterTheCommit(t *testing.T) {
 		t.Fatalf("events in the order %s\nwant %s", got, want)
 	}
 }
+
+// TestCoAPReadsLongAnswersWhole: an answer longer than one block arrives
+// whole at the console (the first block alone cut JSON mid-string).
+func TestCoAPReadsLongAnswersWhole(t *testing.T) {
+	l := testLab(t, 6)
+	for _, name := range []string{"c1", "c2", "c3", "c4"} {
+		must(t, l.Define(ContainerDef{Name: name, Tenant: "coach", Code: code(t, beatSrc), Grants: firewall.MaskOf(firewall.CallHeartbeat)}))
+		if _, err := l.Exec("update bench-1 " + name); err != nil {
+			t.Fatal(err)
+		}
+		run(t, l, 2*time.Second)
+	}
+	resp, err := l.CoAP("bench-1", codes.GET, "/suit/status", nil, int(message.AppJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Body) <= 1024 {
+		t.Fatalf("the status is %d bytes: too short to need a second block", len(resp.Body))
+	}
+	out, err := l.Exec("coap get bench-1 /suit/status")
+	if err != nil || !strings.Contains(out, "\n  \"seq_no\"") || !strings.HasSuffix(strings.TrimSpace(out), "}") {
+		t.Fatalf("the console's answer is not the whole JSON, indented: %v\n%s", err, out)
+	}
+}
