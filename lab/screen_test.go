@@ -97,16 +97,16 @@ func TestBadValuesAreRefused(t *testing.T) {
 	if err := l.Drop("bench-1", nanValue()); err == nil {
 		t.Error("Drop(NaN) was accepted")
 	}
-	for line, want := range map[string]string{
-		"drop bench-1 30%":     "bench-1 now loses 30% of its exchanges",
-		"drop bench-1 30":      "bench-1 now loses 30% of its exchanges",
-		"drop bench-1 0.5":     "bench-1 now loses 0.5% of its exchanges",
-		"drop bench-1 0":       "bench-1 now loses 0% of its exchanges",
-		"sensor bench-1 hr 60": "hr on bench-1 set to 60",
+	for _, c := range []struct{ line, want string }{
+		{"drop bench-1 30%", "bench-1 now loses 30% of its exchanges"},
+		{"drop bench-1 30", "bench-1 now loses 30% of its exchanges"},
+		{"drop bench-1 0.5", "bench-1 now loses 0.5% of its exchanges"},
+		{"sensor bench-1 hr 60", "hr on bench-1 set to 60"},
+		{"drop bench-1 0", "bench-1 now loses 0% of its exchanges"},
 	} {
-		out, err := l.Exec(line)
-		if err != nil || out != want {
-			t.Errorf("%q: %q, %v; want %q", line, out, err, want)
+		out, err := l.Exec(c.line)
+		if err != nil || out != c.want {
+			t.Errorf("%q: %q, %v; want %q", c.line, out, err, c.want)
 		}
 	}
 	if lk := l.nodes[0].Dev.Link(); lk.Loss != 0 {
