@@ -374,6 +374,8 @@ func TestGoldenTruth(t *testing.T) {
 	}{
 		{"armed", "update-attacks", 1, "gw", []string{"tamper next digest-mismatch", "update gw appx"},
 			[]string{"armed: next update", "digest-mismatch"}, []string{"RAM slots"}},
+		{"just-sent", "update-attacks", 1, "gw", []string{"update gw app-v2"},
+			[]string{"update → gw · ⟳ fetching"}, []string{"RAM slots"}},
 		{"mid-fetch", "smartdronebox", 10, "box-3", []string{"update box-3 delivery-v2", "advance 150ms"},
 			[]string{"▸ fetch", "· image"}, []string{"✓ fetch", "✓ image"}},
 		{"power-cut", "smartdronebox", 10, "box-3", []string{"update box-3 delivery-v2", "advance 150ms", "power-cut box-3"},
