@@ -27,12 +27,28 @@ type held struct {
 	since time.Time
 }
 
-// holds are the held transitions by device and container.
+// holds are the held transitions by device and container; a device's
+// power cut is held under the container "" (a cut and a boot in one
+// instant still show the board dark for holdFor, then its containers
+// coming back).
 type holds map[[2]string]*held
+
+// offKey is where a device's power cut is held.
+func offKey(dev string) [2]string { return [2]string{dev, ""} }
 
 // add queues the state changes among evs.
 func (hs holds) add(evs []device.Event, now time.Time) {
 	for _, e := range evs {
+		if p, ok := e.Data.(device.Power); ok && !p.On {
+			// what the board showed before going dark is over
+			for k := range hs {
+				if k[0] == e.Device {
+					delete(hs, k)
+				}
+			}
+			hs[offKey(e.Device)] = &held{queue: []device.Transition{{At: e.At, Reason: p.Reason}}, since: now}
+			continue
+		}
 		sc, ok := e.Data.(device.StateChange)
 		if !ok {
 			continue
@@ -41,6 +57,10 @@ func (hs holds) add(evs []device.Event, now time.Time) {
 		h := hs[k]
 		if h == nil {
 			h = &held{since: now}
+			if off := hs[offKey(e.Device)]; off != nil {
+				// the board is still shown dark: its containers come after
+				h.since = off.since.Add(holdFor)
+			}
 			hs[k] = h
 		}
 		h.queue = append(h.queue, device.Transition{From: sc.From, To: sc.To, Reason: sc.Reason, At: e.At})
@@ -64,14 +84,13 @@ func (hs holds) advance(now time.Time) {
 	}
 }
 
-// pending reports whether a transition is still waiting to be shown.
-func (hs holds) pending() bool {
-	for _, h := range hs {
-		if len(h.queue) > 1 {
-			return true
-		}
+// uids are the containers of a list, then more.
+func uids(cs []device.ContainerBrief, more []string) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.UID)
 	}
-	return false
+	return append(out, more...)
 }
 
 // apply gives a snapshot the states on screen: each container with held
@@ -85,6 +104,11 @@ func (hs holds) apply(s lab.Snapshot) (lab.Snapshot, map[string][]device.State) 
 	s.Devices = slices.Clone(s.Devices)
 	for i := range s.Devices {
 		d := &s.Devices[i]
+		if hs[offKey(d.ID)] != nil {
+			d.Powered, d.InFlash = false, uids(d.Containers, d.InFlash)
+			d.Containers = nil
+			continue
+		}
 		cloned := false
 		for j, c := range d.Containers {
 			h := hs[[2]string{d.ID, c.UID}]
@@ -97,7 +121,15 @@ func (hs holds) apply(s lab.Snapshot) (lab.Snapshot, map[string][]device.State) 
 			d.Containers[j].State = h.queue[0].To
 		}
 	}
-	if s.Detail != nil {
+	if s.Detail != nil && hs[offKey(s.Detail.ID)] != nil {
+		det := *s.Detail
+		var in []string
+		for _, c := range det.Containers {
+			in = append(in, c.UID)
+		}
+		det.Powered, det.InFlash, det.Containers = false, append(in, det.InFlash...), nil
+		s.Detail = &det
+	} else if s.Detail != nil {
 		det := *s.Detail
 		det.Containers = slices.Clone(det.Containers)
 		for j := range det.Containers {

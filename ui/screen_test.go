@@ -281,6 +281,52 @@ func TestHoldShowsEachStateOfABurst(t *testing.T) {
 	}
 }
 
+// TestHoldShowsAPowerCut: a power cut and a boot in one virtual instant
+// show the board dark for holdFor, then its container coming back state by
+// state.
+func TestHoldShowsAPowerCut(t *testing.T) {
+	at := 15 * time.Second
+	evs := []device.Event{
+		ev(at, "gw", device.Power{On: false, Reason: "power cut by the lab"}),
+		ev(at, "gw", device.Boot{Board: "nrf52840dk", Reason: "power restored"}),
+		ev(at, "gw", device.StateChange{Container: "app", From: device.Empty, To: device.Provisioning}),
+		ev(at, "gw", device.StateChange{Container: "app", From: device.Provisioning, To: device.Ready}),
+		ev(at, "gw", device.StateChange{Container: "app", From: device.Ready, To: device.Running}),
+	}
+	snap := lab.Snapshot{
+		Devices: []device.Summary{{ID: "gw", Powered: true, Containers: []device.ContainerBrief{{UID: "app", State: device.Running}}}},
+		Detail:  &device.Snapshot{ID: "gw", Powered: true, Containers: []device.ContainerInfo{{UID: "app", State: "RUNNING"}}},
+	}
+	now := fixedNow()
+	hs := holds{}
+	// a burst still on screen from before the cut is over when it comes
+	hs.add([]device.Event{
+		ev(at, "gw", device.StateChange{Container: "app", From: device.Running, To: device.Stopping}),
+		ev(at, "gw", device.StateChange{Container: "app", From: device.Stopping, To: device.Provisioning}),
+	}, now)
+	hs.add(evs, now)
+	shown, _ := hs.apply(snap)
+	if shown.Devices[0].Powered || shown.Detail.Powered || len(shown.Detail.Containers) != 0 ||
+		len(shown.Detail.InFlash) != 1 || shown.Detail.InFlash[0] != "app" {
+		t.Fatalf("right after the cut the board shows %+v / %+v", shown.Devices[0], *shown.Detail)
+	}
+	var seen []string
+	for range 6 {
+		now = now.Add(holdFor)
+		hs.advance(now)
+		shown, _ = hs.apply(snap)
+		if shown.Detail.Powered {
+			seen = append(seen, shown.Detail.Containers[0].State)
+		}
+	}
+	if got := strings.Join(seen, " "); got != "PROVISIONING READY RUNNING RUNNING RUNNING RUNNING" {
+		t.Fatalf("after the cut the container showed %s", got)
+	}
+	if len(hs) != 0 || !snap.Detail.Powered {
+		t.Fatalf("%d still held; the snapshot was changed", len(hs))
+	}
+}
+
 // TestConsoleScrolls: a long answer does not lose its top: pgup scrolls the
 // console back to it, and the console says what is out of sight.
 func TestConsoleScrolls(t *testing.T) {
