@@ -163,7 +163,7 @@ func (s Suit) Render(t *theme.Theme, w, h int) []string {
 	state := st.State
 	switch {
 	case running && s.Paused:
-		state = t.Warn.Render("⏸ " + state + " · the clock is paused: space resumes")
+		state = t.Warn.Render("⏸ " + state)
 	case running:
 		state = t.Info.Render("⟳ " + state)
 	default:
@@ -181,6 +181,9 @@ func (s Suit) Render(t *theme.Theme, w, h int) []string {
 		line = withSeq
 	}
 	head = append(head, line)
+	if running && s.Paused {
+		head = append(head, t.Warn.Render(Fit("the clock is paused: space resumes", w)))
+	}
 	if st.Total > 0 && running {
 		pct := st.Done * 100 / st.Total
 		label := fmt.Sprintf(" %3d%% %s", pct, st.Component)
