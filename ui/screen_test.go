@@ -124,7 +124,7 @@ func TestFlowArmedAttack(t *testing.T) {
 		f.until("the armed attack shown after a refused update", 5*time.Second, shows("armed: next update", "digest-mismatch"))
 		f.command("update gw app-v2")
 		// the world is paused between steps: the update waits, and says so
-		f.until("the update pane saying the clock is paused", 5*time.Second, shows("⏸ fetching", "the clock is paused: space resumes"))
+		f.until("the update pane saying the clock is paused", 5*time.Second, shows("⏸ fetching", "clock paused: space resumes"))
 		f.look(func(m *model) {
 			last := m.cmd.console[len(m.cmd.console)-1].text
 			if last != pausedHint {

@@ -182,7 +182,7 @@ func (s Suit) Render(t *theme.Theme, w, h int) []string {
 	}
 	head = append(head, line)
 	if running && s.Paused {
-		head = append(head, t.Warn.Render(Fit("the clock is paused: space resumes", w)))
+		head = append(head, t.Warn.Render(Fit("clock paused: space resumes", w)))
 	}
 	if st.Total > 0 && running {
 		pct := st.Done * 100 / st.Total
