@@ -269,14 +269,20 @@ func (s *live) reset() tea.Cmd {
 	if s.reload == nil {
 		return s.build(0, "starting again…")
 	}
-	sc, err := s.reload()
-	if err != nil {
-		return note("the scenario file could not be read again: "+err.Error(), true)
+	// reading and checking the file takes time: off the UI loop
+	return func() tea.Msg {
+		sc, err := s.reload()
+		if err != nil {
+			return noteMsg{text: "the scenario file could not be read again: " + err.Error(), bad: true}
+		}
+		s.mu.Lock()
+		s.sc = sc
+		s.mu.Unlock()
+		if b := s.build(0, "starting "+sc.Pos.File+" again…"); b != nil {
+			return b()
+		}
+		return nil
 	}
-	s.mu.Lock()
-	s.sc = sc
-	s.mu.Unlock()
-	return s.build(0, "reading "+sc.Pos.File+" again…")
 }
 
 func (s *live) playPause() tea.Cmd {
