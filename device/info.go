@@ -21,8 +21,8 @@ type ContainerInfo struct {
 	Seq          uint64 `json:"seq" cbor:"seq"`
 	Size         int    `json:"size" cbor:"size"`
 	Mask         string `json:"mask" cbor:"mask"`
-	Loops        uint64 `json:"loops" cbor:"loops"`           // since the container last started
-	Heartbeats   uint64 `json:"heartbeats" cbor:"heartbeats"` // since the container last started, as Loops
+	Loops        uint64 `json:"loops" cbor:"loops"`                         // since the container last started
+	Heartbeats   uint64 `json:"heartbeats" cbor:"heartbeats"`               // since the container last started, as Loops
 	LastBeatMs   int64  `json:"last_heartbeat_ms" cbor:"last_heartbeat_ms"` // -1: never
 	Missed       int    `json:"missed" cbor:"missed"`
 	Allowed      uint64 `json:"allowed" cbor:"allowed"`
