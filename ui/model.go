@@ -568,12 +568,10 @@ func (m *model) click(ms tea.Mouse) {
 		if d == nil {
 			return
 		}
-		first := 1 // the table header
-		if !d.Powered {
-			first++
-		}
-		if i := row - first; i >= 0 && i < len(d.Containers) {
-			m.selectContainer(i)
+		det := pane.Detail{Dev: d, Selected: m.selCtr}
+		top, rows := det.Window(r.h - 2)
+		if i := row - det.TableRow(); i >= 0 && i < rows && top+i < len(d.Containers) {
+			m.selectContainer(top + i)
 		}
 	case paneEvents:
 		top := 0

@@ -18,6 +18,7 @@ import (
 	"tinylab/lab"
 	"tinylab/lab/sim"
 	"tinylab/scenarios"
+	"tinylab/ui/pane"
 	"tinylab/ui/theme"
 )
 
@@ -453,5 +454,22 @@ func TestGoldenTruth(t *testing.T) {
 				golden.RequireEqual(t, fixed(t, out))
 			})
 		}
+	}
+}
+
+// TestClickInAScrolledTable: a click on a row of a container table scrolled
+// to its selection selects the container drawn there.
+func TestClickInAScrolledTable(t *testing.T) {
+	m := truthModel(t, "firewall-tour", 5, "hub", nil, 80, 24)
+	n := len(m.snap.Detail.Containers)
+	m.selectContainer(n - 1)
+	r := m.lay.panes[paneDetail]
+	top, rows := pane.Detail{Dev: m.snap.Detail, Selected: m.selCtr}.Window(r.h - 2)
+	if top == 0 || rows >= n {
+		t.Fatalf("the table is not scrolled: top %d, %d of %d rows", top, rows, n)
+	}
+	m.Update(tea.MouseClickMsg{X: r.x + 3, Y: r.y + 2, Button: tea.MouseLeft}) // the first row drawn
+	if want := m.snap.Detail.Containers[top].UID; m.ctrUID != want {
+		t.Fatalf("the click selected %s, want %s (the row drawn there)", m.ctrUID, want)
 	}
 }

@@ -69,13 +69,8 @@ func (d Detail) Render(t *theme.Theme, w, h int) []string {
 			hd.WriteString(Fit(c.head, c.width-1) + " ")
 		}
 		out = append(out, t.Dim.Render(hd.String()))
-		// keep room below the table for the state machine and the transition
-		rows := max(h-len(out)-2, 1)
 		n := len(dev.Containers)
-		if n > rows && rows >= 2 {
-			rows-- // a line says how many rows are out of sight
-		}
-		top := Scroll(0, i, n, rows)
+		top, rows := d.Window(h)
 		end := min(top+rows, n)
 		for k := top; k < end; k++ {
 			var r strings.Builder
@@ -114,6 +109,44 @@ func (d Detail) Render(t *theme.Theme, w, h int) []string {
 		out = append(out, d.about(t, sel))
 	}
 	return Lines(out, w, h)
+}
+
+// Window is the part of the container table a pane of h lines shows: the
+// first row and how many, the selected one among them. It keeps room below
+// the table for the state machine and the transition, and a line to say
+// how many rows are out of sight.
+func (d Detail) Window(h int) (top, rows int) {
+	dev := d.Dev
+	if dev == nil || len(dev.Containers) == 0 {
+		return 0, 0
+	}
+	above := 1 // the table's head
+	if !dev.Powered {
+		above++
+		if len(dev.InFlash) > 0 {
+			above++
+		}
+	}
+	n := len(dev.Containers)
+	rows = max(h-above-2, 1)
+	if n > rows && rows >= 2 {
+		rows--
+	}
+	i := min(max(d.Selected, 0), n-1)
+	return Scroll(0, i, n, rows), rows
+}
+
+// TableRow is the line of the pane (from 0) the container table's first
+// row is drawn on.
+func (d Detail) TableRow() int {
+	r := 1
+	if d.Dev != nil && !d.Dev.Powered {
+		r++
+		if len(d.Dev.InFlash) > 0 {
+			r++
+		}
+	}
+	return r
 }
 
 // moreWhere says where the rows out of sight are.
