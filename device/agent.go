@@ -186,7 +186,7 @@ func (d *Device) install(metaRaw, code, data []byte, origin string, seq uint64, 
 	c.transition(Ready, provisionedReason(cand))
 	d.persist(c)
 	if autostart {
-		_ = d.Start(uid)
+		d.startInstalled(uid)
 	}
 	return c, nil
 }
@@ -268,7 +268,7 @@ func (d *Device) replace(old *Container, cand *candidate, verr error, origin str
 	old.transition(Ready, provisionedReason(cand))
 	d.persist(old)
 	if wasRunning || autostart {
-		_ = d.Start(old.UID)
+		d.startInstalled(old.UID)
 	}
 	return old, nil
 }

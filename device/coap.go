@@ -90,7 +90,9 @@ const conflict codes.Code = 4<<5 | 9
 
 func (d *Device) serve(w mux.ResponseWriter, r *mux.Message, path string, body []byte) {
 	if !d.on {
-		text(w, codes.ServiceUnavailable, d.cfg.ID+" is powered off")
+		// A board without power answers nobody: no response is written
+		// (go-coap still acknowledges a confirmable request at the
+		// message layer, so the client waits for an answer that never comes).
 		return
 	}
 	method := r.Code()

@@ -102,6 +102,9 @@ type Device struct {
 	update     *updateRun        // the update in progress, if any
 	seqs       map[string]uint64 // stored SUIT sequence numbers, by namespace
 	suitStatus SuitStatus        // what /suit/status reports
+	// installing collects the containers an update installs, started only
+	// once the update is committed (its sequence number stored)
+	installing *[]string
 	link       Link
 	net        Net
 	observers  observers

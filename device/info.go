@@ -22,8 +22,8 @@ type ContainerInfo struct {
 	Size         int    `json:"size" cbor:"size"`
 	RAM          int    `json:"ram" cbor:"ram"` // board RAM charged: the runtime's share and the agent's
 	Mask         string `json:"mask" cbor:"mask"`
-	Loops        uint64 `json:"loops" cbor:"loops"`
-	Heartbeats   uint64 `json:"heartbeats" cbor:"heartbeats"`
+	Loops        uint64 `json:"loops" cbor:"loops"`                         // since the container last started
+	Heartbeats   uint64 `json:"heartbeats" cbor:"heartbeats"`               // since the container last started, as Loops
 	LastBeatMs   int64  `json:"last_heartbeat_ms" cbor:"last_heartbeat_ms"` // -1: never
 	Missed       int    `json:"missed" cbor:"missed"`
 	Allowed      uint64 `json:"allowed" cbor:"allowed"`

@@ -40,7 +40,9 @@ func (c *Container) start(reason string) {
 		c.fail("reset: " + err.Error())
 		return
 	}
-	c.loops, c.missed, c.hbSeen = 0, 0, false
+	// loops and heartbeats both count from this start, so a container that
+	// beats once a loop shows as many of each after an update or a restart
+	c.loops, c.heartbeats, c.missed, c.hbSeen = 0, 0, 0, false
 	c.window = energyWindow{start: c.d.env.Now()}
 	c.transition(Running, reason)
 	if c.inst.Has(HookStart) {

@@ -74,8 +74,9 @@ type SuitStatus struct {
 }
 
 type updateRun struct {
-	task    Task
-	aborted bool // power was cut: the run is over; what it still reports is dropped
+	task      Task
+	aborted   bool     // power was cut: the run is over; what it still reports is dropped
+	installed []string // containers installed, to start when the update ends
 }
 
 // SuitStatus is the current update status.
@@ -191,7 +192,7 @@ func (d *Device) runUpdate(run *updateRun, t Task, uri string, envelope []byte) 
 	if ns == "ram" {
 		d.suitStatus.Container = ""
 	}
-	st := &devStorage{d: d, t: t, seq: seq}
+	st := &devStorage{d: d, t: t, seq: seq, run: run}
 	cfg := suit.Config{
 		Keys:     d.cfg.Trust,
 		VendorID: suit.VendorID(),
@@ -209,10 +210,29 @@ func (d *Device) runUpdate(run *updateRun, t Task, uri string, envelope []byte) 
 	d.finishUpdate(run, seq, err)
 }
 
+// startInstalled starts a container just installed: at once, or when an
+// update installs it, after the update is committed, so that no container
+// of an update runs before its sequence number is stored.
+func (d *Device) startInstalled(uid string) {
+	if d.installing != nil {
+		*d.installing = append(*d.installing, uid)
+		return
+	}
+	_ = d.Start(uid)
+}
+
 func (d *Device) finishUpdate(run *updateRun, seq uint64, err error) {
+	start := run.installed
+	run.installed = nil
 	if run.aborted {
 		return
 	}
+	defer func() {
+		// what the update installed runs now, its install committed
+		for _, uid := range start {
+			_ = d.Start(uid)
+		}
+	}()
 	res := SuitResult{Code: 0, Result: suit.CodeOK.String(), Seq: seq}
 	if err != nil {
 		res.Code, res.Result, res.Message = int(suit.CodeInvalidManifest), suit.CodeInvalidManifest.String(), err.Error()
@@ -436,6 +456,7 @@ type devStorage struct {
 	d   *Device
 	t   Task
 	seq uint64
+	run *updateRun
 }
 
 // maxMetadata is the largest metadata a slot keeps (upstream's
@@ -504,7 +525,10 @@ func (s *devStorage) Commit(list []suit.Staged) error {
 	if uid == "" {
 		return nil
 	}
-	if _, err := s.d.install(parts["meta"], parts["code"], parts["data"], "suit", s.seq, true); err != nil {
+	s.d.installing = &s.run.installed
+	_, err := s.d.install(parts["meta"], parts["code"], parts["data"], "suit", s.seq, true)
+	s.d.installing = nil
+	if err != nil {
 		return &suit.Error{Code: suit.CodePolicyForbidden, Step: suit.StepInstall, Msg: "the agent refused container " + uid + ": " + err.Error(), Err: err}
 	}
 	return nil

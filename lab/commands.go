@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/plgd-dev/go-coap/v3/message"
 	"github.com/plgd-dev/go-coap/v3/message/codes"
+	"github.com/plgd-dev/go-coap/v3/net/blockwise"
 
 	"tinylab/device"
 	"tinylab/device/coapnet"
@@ -49,6 +52,9 @@ func (l *Lab) CoAP(id string, method codes.Code, path string, body []byte, accep
 	if n.Sock == nil {
 		return nil, ErrQuiet
 	}
+	if err := l.reach(n, path); err != nil {
+		return nil, err
+	}
 	tgt, err := coapnet.ParseURI(n.Sock.URI() + "/" + strings.TrimPrefix(path, "/"))
 	if err != nil {
 		return nil, err
@@ -58,7 +64,81 @@ func (l *Lab) CoAP(id string, method codes.Code, path string, body []byte, accep
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 	defer cancel()
-	return l.client.Request(ctx, tgt, method, message.TextPlain, body, opts...)
+	resp, err := l.client.Request(ctx, tgt, method, message.TextPlain, body, opts...)
+	if err != nil || method != codes.GET {
+		return resp, err
+	}
+	// A body larger than one block comes in the first block; the rest is
+	// asked for block by block (RFC 7959 §2.4), so a long answer arrives whole.
+	for range maxBlocks {
+		v, err := resp.Options.GetUint32(message.Block2)
+		if err != nil {
+			return resp, nil
+		}
+		szx, num, more, err := blockwise.DecodeBlockOption(v)
+		if err != nil || !more {
+			return resp, nil
+		}
+		bo, err := blockwise.EncodeBlockOption(szx, num+1, false)
+		if err != nil {
+			return resp, nil
+		}
+		next, err := l.client.Request(ctx, tgt, method, message.TextPlain, nil,
+			append(slices.Clone(opts), message.Option{ID: message.Block2, Value: encodeUint(bo)})...)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: block %d: %w", id, path, num+1, err)
+		}
+		if next.Code != resp.Code {
+			return next, nil
+		}
+		next.Body = append(resp.Body, next.Body...)
+		resp = next
+	}
+	return nil, fmt.Errorf("%s %s: more than %d blocks", id, path, maxBlocks)
+}
+
+// maxBlocks bounds a block-wise answer the lab reads (at 1 KiB a block,
+// far more than any resource of a device).
+const maxBlocks = 256
+
+// LostError is a request of the lab that the device's modelled radio link
+// lost, every transmission of it.
+type LostError struct {
+	Device, Path string
+	Loss         float64
+	Attempts     int
+}
+
+func (e *LostError) Error() string {
+	return fmt.Sprintf("%s %s: no answer: the link loses %s of its exchanges and all %d transmissions were lost (drop %s 0 restores it)",
+		e.Device, e.Path, Percent(e.Loss), e.Attempts, e.Device)
+}
+
+// reach models the way to a device before a request of the lab goes out on
+// the real socket: a board without power answers nobody, and the link the
+// device's fetches lose packets on loses the lab's requests as well, with
+// CoAP's retransmissions (RFC 7252 §4.2: one transmission and up to
+// MAX_RETRANSMIT = 4 more). The draws come from the lab's seeded source and
+// only when a loss is set, so runs without one are unchanged.
+func (l *Lab) reach(n *Node, path string) error {
+	var on bool
+	var loss float64
+	l.world.Do(func() { on, loss = n.Dev.Powered(), n.Dev.Link().Loss })
+	if !on {
+		return fmt.Errorf("%s %s: no answer: %w (power-on %s)", n.Spec.ID, path, device.ErrPoweredOff, n.Spec.ID)
+	}
+	if loss <= 0 {
+		return nil
+	}
+	const attempts = 5
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for range attempts {
+		if l.rng.Float64() >= loss {
+			return nil
+		}
+	}
+	return &LostError{Device: n.Spec.ID, Path: path, Loss: loss, Attempts: attempts}
 }
 
 func encodeUint(v uint32) []byte {
@@ -133,20 +213,23 @@ type UpdateOptions struct {
 // the published one with that sequence number: a replay) and triggers the
 // device over CoAP (POST /suit/trigger with the manifest URI), as RIOT's
 // suit_coap does. The device updates in the background.
+//
+// An armed attack (tamper next) is spent only by an update the device
+// accepted to fetch: a refused command (an unknown container, a device
+// that does not answer) leaves it armed for the next one.
 func (l *Lab) Update(id, name string, o UpdateOptions) (*Release, error) {
 	n, err := l.node(id)
 	if err != nil {
 		return nil, err
 	}
-	l.mu.Lock()
-	if o.Attack == NoAttack {
-		o.Attack = l.armed
-	}
-	l.armed = NoAttack
-	l.mu.Unlock()
 	def, err := l.Def(name)
 	if err != nil {
 		return nil, err
+	}
+	armed := l.Armed()
+	spends := o.Attack == NoAttack && armed != NoAttack
+	if spends {
+		o.Attack = armed
 	}
 	board := n.Spec.Board
 	if board == "" {
@@ -169,7 +252,17 @@ func (l *Lab) Update(id, name string, o UpdateOptions) (*Release, error) {
 			return nil, err
 		}
 	}
-	return rel, l.command(id, codes.POST, "/suit/trigger", []byte(rel.URI), codes.Created)
+	if err := l.command(id, codes.POST, "/suit/trigger", []byte(rel.URI), codes.Created); err != nil {
+		return rel, err
+	}
+	if spends {
+		l.mu.Lock()
+		if l.armed == armed {
+			l.armed = NoAttack
+		}
+		l.mu.Unlock()
+	}
+	return rel, nil
 }
 
 // Arm makes the next update published carry an attack (tamper next).
@@ -178,6 +271,13 @@ func (l *Lab) Arm(a Attack) {
 	l.armed = a
 	l.mu.Unlock()
 	l.Note("tamper: the next update will be sent with " + a.String())
+}
+
+// Armed is the attack the next update will carry (NoAttack: none).
+func (l *Lab) Armed() Attack {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.armed
 }
 
 // inWorld runs fn on a device in the world.
@@ -190,8 +290,26 @@ func (l *Lab) inWorld(id string, fn func(d *device.Device) error) error {
 	return err
 }
 
-// SetSensor gives a sensor a value (a scripted step, or a tester).
+// ErrBadValue is returned for a value a command cannot take: not a
+// number, infinite, or outside the range it was declared with.
+var ErrBadValue = errors.New("bad value")
+
+// SetSensor gives a sensor a value (a scripted step, or a tester). The value
+// must be a finite number, within the sensor's declared min and max when it
+// has them: a real sensor cannot read NaN or beyond its range.
 func (l *Lab) SetSensor(id, sensor string, v float64) error {
+	n, err := l.node(id)
+	if err != nil {
+		return err
+	}
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return fmt.Errorf("%w: %s on %s cannot read %v: give a finite number", ErrBadValue, sensor, id, v)
+	}
+	for _, p := range n.Spec.Peers {
+		if p.Name == sensor && p.Min < p.Max && (v < p.Min || v > p.Max) {
+			return fmt.Errorf("%w: %s on %s reads %g to %g (declared min and max); %g is outside", ErrBadValue, sensor, id, p.Min, p.Max, v)
+		}
+	}
 	return l.inWorld(id, func(d *device.Device) error { return d.SetSensor(sensor, v) })
 }
 
@@ -210,18 +328,33 @@ func (l *Lab) PowerOn(id string) error {
 	})
 }
 
-// Drop makes a device's radio link lose a fraction of its exchanges.
+// Drop makes a device's radio link lose a fraction (0 to 1) of its
+// exchanges: the device's own fetches and the lab's requests to it.
 func (l *Lab) Drop(id string, loss float64) error {
-	if loss < 0 || loss > 1 {
-		return fmt.Errorf("loss %v: between 0 and 1 (0%% to 100%%)", loss)
+	if math.IsNaN(loss) || loss < 0 || loss > 1 {
+		return fmt.Errorf("%w: loss %v: between 0 and 1 (0%% to 100%%)", ErrBadValue, loss)
 	}
 	return l.inWorld(id, func(d *device.Device) error {
 		lk := d.Link()
 		lk.Loss = loss
 		d.SetLink(lk)
-		l.note(fmt.Sprintf("link of %s now loses %.0f%% of its exchanges", id, loss*100))
+		l.note(fmt.Sprintf("link of %s now loses %s of its exchanges", id, Percent(loss)))
 		return nil
 	})
+}
+
+// Percent writes a fraction as the percentage the command line takes.
+func Percent(f float64) string { return strconv.FormatFloat(f*100, 'g', 4, 64) + "%" }
+
+// ParsePercent reads a share as the command line writes it: a percentage,
+// with or without its sign ("30%" and "30" are both 30 %, "0.5" is half a
+// percent), from 0 to 100. It returns the fraction.
+func ParsePercent(s string) (float64, error) {
+	p, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
+	if err != nil || math.IsNaN(p) || p < 0 || p > 100 {
+		return 0, fmt.Errorf("%w: %q is not a percentage from 0 to 100 (write 30 or 30%%)", ErrBadValue, s)
+	}
+	return p / 100, nil
 }
 
 // Grant changes what a container may call, as its owner re-issuing its

@@ -3,6 +3,7 @@ package lab
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,7 +36,7 @@ var Commands = []CommandHelp{
 	{"sensor", "DEVICE SENSOR VALUE", "set a sensor's value"},
 	{"power-cut", "DEVICE", "cut a device's power"},
 	{"power-on", "DEVICE", "power a device on"},
-	{"drop", "DEVICE PERCENT", "lose that share of the device's radio exchanges"},
+	{"drop", "DEVICE PERCENT", "lose that share (0-100; 30 and 30% are the same) of the device's radio exchanges"},
 	{"coap", "get|post|put|delete DEVICE PATH [PAYLOAD|json|cbor|text]", "send a CoAP request to a device"},
 }
 
@@ -102,6 +103,9 @@ func (l *Lab) Exec(line string) (string, error) {
 		}
 		rel, err := l.Update(args[0], args[1], o)
 		if err != nil {
+			if a := l.Armed(); a != NoAttack {
+				return "", fmt.Errorf("%w (%s stays armed for the next update)", err, a)
+			}
 			return "", err
 		}
 		s := fmt.Sprintf("update %s v%d sent to %s (%s)", args[1], rel.Seq, args[0], rel.URI)
@@ -140,8 +144,8 @@ func (l *Lab) Exec(line string) (string, error) {
 			return "", err
 		}
 		v, err := strconv.ParseFloat(args[2], 64)
-		if err != nil {
-			return "", fmt.Errorf("sensor value %q is not a number", args[2])
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return "", fmt.Errorf("%w: sensor value %q is not a number (a finite one)", ErrBadValue, args[2])
 		}
 		return ok(l.SetSensor(args[0], args[1], v), fmt.Sprintf("%s on %s set to %s", args[1], args[0], args[2]))
 	case "power-cut":
@@ -158,11 +162,11 @@ func (l *Lab) Exec(line string) (string, error) {
 		if err := need(2); err != nil {
 			return "", err
 		}
-		p, err := strconv.ParseFloat(strings.TrimSuffix(args[1], "%"), 64)
+		loss, err := ParsePercent(args[1])
 		if err != nil {
-			return "", fmt.Errorf("drop %q: give a percentage like 30%%", args[1])
+			return "", fmt.Errorf("drop: %w", err)
 		}
-		return ok(l.Drop(args[0], p/100), fmt.Sprintf("%s loses %s of its exchanges", args[0], args[1]))
+		return ok(l.Drop(args[0], loss), fmt.Sprintf("%s now loses %s of its exchanges", args[0], Percent(loss)))
 	case "coap":
 		if err := need(3); err != nil {
 			return "", err

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"path/filepath"
 	"slices"
@@ -96,8 +97,9 @@ type Lab struct {
 	owner    *Party
 	defs     map[string]*ContainerDef
 	releases []*Release
-	armed    Attack // applies to the next update published
-	seq      uint64 // lab events published
+	armed    Attack     // applies to the next update published
+	seq      uint64     // lab events published
+	rng      *rand.Rand // the lab's own draws (its requests lost on a lossy link)
 
 	repo    *repo.Repo
 	repoSrv *coapnet.Stateless
@@ -116,6 +118,7 @@ func New(opts Options) (*Lab, error) {
 		opts: opts, world: sim.New(opts.Mode), bus: NewBus(opts.Ring),
 		runner: coapnet.NewRunner(4 * time.Second),
 		byID:   map[string]*Node{}, defs: map[string]*ContainerDef{},
+		rng: rand.New(rand.NewPCG(opts.Seed, 0x6c6f7373)),
 	}
 	// A bug in one device must not end a demo: it is reported and the world
 	// goes on (the transcript shows it).

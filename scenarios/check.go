@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -118,6 +119,14 @@ func (sc *Scenario) check() error {
 		}
 	}
 	for i, st := range sc.Steps {
+		if a := st.About; a.Device != "" {
+			if _, ok := sc.device(a.Device); !ok {
+				return errAt(a.Pos, "about: no device %q (devices: %s)", a.Device, strings.Join(sc.DeviceIDs(), ", "))
+			}
+			if a.Container != "" && !sc.hasUID(a.Container) {
+				return errAt(a.Pos, "about: no container of the scenario has the uid %q", a.Container)
+			}
+		}
 		for _, a := range st.Do {
 			if err := sc.checkCommand(a); err != nil {
 				return err
@@ -258,6 +267,21 @@ func (sc *Scenario) checkCommand(a Action) error {
 		case "CALL":
 			if _, err := firewall.ParseCall(v); err != nil {
 				return errAt(a.Pos, "%q: %v", a.Line, err)
+			}
+		case "PERCENT":
+			if _, err := lab.ParsePercent(v); err != nil {
+				return errAt(a.Pos, "%q: %v", a.Line, err)
+			}
+		case "VALUE":
+			x, err := strconv.ParseFloat(v, 64)
+			if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+				return errAt(a.Pos, "%q: sensor value %q is not a finite number", a.Line, v)
+			}
+			d, _ := sc.device(f[1])
+			for _, p := range d.Peers {
+				if p.Name == f[2] && p.Min < p.Max && (x < p.Min || x > p.Max) {
+					return errAt(a.Pos, "%q: %s reads %g to %g (its min and max); %g is outside", a.Line, p.Name, p.Min, p.Max, x)
+				}
 			}
 		}
 	}

@@ -114,9 +114,24 @@ type Step struct {
 	Title  string
 	Say    string   // what the presenter says
 	Watch  string   // where the audience should look
+	About  Subject  // the device (and container) the step is about: the UI shows it
 	Do     []Action // performed in order at the step's start
 	Wait   Wait
 	Expect []Expect
+}
+
+// Subject is what a step is about: a device, and optionally a container
+// of it by uid ("bench-1/coach" or "bench-1").
+type Subject struct {
+	Pos
+	Device, Container string
+}
+
+func (s Subject) String() string {
+	if s.Container == "" {
+		return s.Device
+	}
+	return s.Device + "/" + s.Container
 }
 
 // Action is one command of the lab's command line, as written or as built

@@ -459,7 +459,7 @@ func (r *reader) containers(sc *Scenario, n *yaml.Node) error {
 }
 
 func (r *reader) step(n *yaml.Node) (Step, error) {
-	f, err := r.fields(n, "a step", "title", "say", "watch", "do", "wait", "expect")
+	f, err := r.fields(n, "a step", "title", "say", "watch", "about", "do", "wait", "expect")
 	if err != nil {
 		return Step{}, err
 	}
@@ -473,6 +473,17 @@ func (r *reader) step(n *yaml.Node) (Step, error) {
 	}
 	if st.Say == "" {
 		return st, r.errf(n, "a step needs narration: say: what the presenter tells the audience")
+	}
+	if na := f["about"]; na != nil {
+		s, err := r.str(na, "about")
+		if err != nil {
+			return st, err
+		}
+		dev, uid, _ := strings.Cut(s, "/")
+		if dev == "" || strings.HasSuffix(s, "/") {
+			return st, r.errf(na, "about must be DEVICE or DEVICE/UID, like bench-1/coach; got %q", s)
+		}
+		st.About = Subject{Pos: r.at(na), Device: dev, Container: uid}
 	}
 	if nd := f["do"]; nd != nil {
 		items := []*yaml.Node{nd}

@@ -16,7 +16,7 @@ devices:
   - id: d1
     board: nrf52dk
     sensors:
-      hr: {class: heart-rate, id: 10}
+      hr: {class: heart-rate, id: 10, min: 40, max: 200}
 containers:
   c:
     tenant: a
@@ -44,6 +44,13 @@ func TestParseBase(t *testing.T) {
 	if len(sc.Steps) != 1 || sc.Steps[0].Title != "step 1" || sc.Steps[0].Do[1].Line != "start d1 c" {
 		t.Fatalf("parsed %+v", sc.Steps)
 	}
+	sc, err = parse(strings.Replace(base, "    wait: 2s", "    about: d1/c\n    wait: 2s", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := sc.Steps[0].About; a.Device != "d1" || a.Container != "c" || a.String() != "d1/c" {
+		t.Fatalf("about: d1/c parsed as %+v", a)
+	}
 }
 
 func TestParseErrorsNameTheLine(t *testing.T) {
@@ -68,6 +75,12 @@ func TestParseErrorsNameTheLine(t *testing.T) {
 		{"target", "container: d1/c,", "container: c,", 22, "must be DEVICE/UID"},
 		{"expectation kind", "{container: d1/c, state: RUNNING}", "{teleported: {device: d1}}", 22, `unknown expectation "teleported"`},
 		{"no narration", "  - say: hello", "  - title: x", 18, "needs narration"},
+		{"sensor value", "do: [load d1 c, start d1 c]", "do: [load d1 c, sensor d1 hr NaN]", 19, `sensor value "NaN" is not a finite number`},
+		{"sensor range", "do: [load d1 c, start d1 c]", "do: [load d1 c, sensor d1 hr 250]", 19, "hr reads 40 to 200"},
+		{"drop percent", "do: [load d1 c, start d1 c]", "do: [load d1 c, drop d1 150%]", 19, "not a percentage from 0 to 100"},
+		{"about device", "    wait: 2s", "    about: d9/c\n    wait: 2s", 20, `about: no device "d9"`},
+		{"about container", "    wait: 2s", "    about: d1/x\n    wait: 2s", 20, `no container of the scenario has the uid "x"`},
+		{"about form", "    wait: 2s", "    about: d1/\n    wait: 2s", 20, "about must be DEVICE or DEVICE/UID"},
 		{"yaml", "    grants: [heartbeat]", "    grants: [heartbeat", 13, "not valid YAML"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

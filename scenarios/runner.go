@@ -21,6 +21,8 @@ type StepStarted struct {
 	Title string `json:"title"`
 	Say   string `json:"say"`
 	Watch string `json:"watch,omitempty"`
+	// About is the device, or DEVICE/UID the container, the step is about.
+	About string `json:"about,omitempty"`
 }
 
 // Started is the first record of a scenario's transcript: what is played.
@@ -238,7 +240,7 @@ func (r *Runner) begin() (int, *Step, error) {
 		r.events = r.events[:0]
 		r.stepStart = w.Now()
 		r.lab.Bus().Publish(device.Event{At: w.Now(), Device: "scenario", Seq: uint64(i + 1),
-			Data: StepStarted{Index: i + 1, Total: len(r.sc.Steps), Title: st.Title, Say: st.Say, Watch: st.Watch}})
+			Data: StepStarted{Index: i + 1, Total: len(r.sc.Steps), Title: st.Title, Say: st.Say, Watch: st.Watch, About: st.About.String()}})
 	})
 	for _, a := range st.Do {
 		if _, err := r.lab.Exec(a.Line); err != nil {

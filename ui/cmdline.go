@@ -36,6 +36,7 @@ type cmdLine struct {
 	hpos    int // len(history) while editing a new line
 	draft   string
 	console []consoleLine
+	scroll  int // console lines scrolled back from the newest
 	// cycling through ambiguous completions with tab
 	cands []string
 	next  int
@@ -72,7 +73,12 @@ func (c *cmdLine) print(kind lineKind, lines ...string) {
 	if n := len(c.console) - consoleCap; n > 0 {
 		c.console = append(c.console[:0], c.console[n:]...)
 	}
+	c.scroll = 0 // new output is shown
 }
+
+// scrollBy moves the console back (positive) or forth by n lines; the
+// drawing clamps it to what there is.
+func (c *cmdLine) scrollBy(n int) { c.scroll = max(c.scroll+n, 0) }
 
 // submit takes the line typed, remembers it and clears the input.
 func (c *cmdLine) submit() string {

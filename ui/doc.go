@@ -16,6 +16,11 @@
 // rebuilding the lab to go back a step — runs in a tea.Cmd and reports back
 // with a message. Update never blocks and never calls Program.Send.
 //
+// What changes in one virtual instant is shown one state at a time
+// (hold.go): each state of a burst of transitions stays on screen for a
+// least wall time. Only the screen lingers; the lab and its transcript are
+// untouched.
+//
 // ui imports scenarios, lab and device (for snapshots, commands and events);
 // it reads the lab only through snapshots, the bus and the command line,
 // never through device internals. Nothing below ui imports it.

@@ -41,11 +41,10 @@ type flow struct {
 // startFlow opens a scenario in a headless program at w×h, fast.
 func startFlow(t *testing.T, name string, w, h int) *flow {
 	t.Helper()
-	sc, err := scenarios.Load(name)
+	src, err := openLive(name, nil, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := newLive(sc, nil, 100)
 	t.Cleanup(src.close)
 	m := newModel(src, theme.New(theme.Default, false), time.Now)
 	tm := teatest.NewTestModel(t, probed{m}, teatest.WithInitialTermSize(w, h))

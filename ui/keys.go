@@ -8,6 +8,7 @@ type keyMap struct {
 	Focus, FocusBack, Up, Down, PageUp      key.Binding
 	PageDown, Home, End, Zoom, Mouse        key.Binding
 	Filter, Command, Complete, History      key.Binding
+	Scroll                                  key.Binding
 	Help, Esc, Quit                         key.Binding
 }
 
@@ -19,7 +20,7 @@ func newKeyMap() keyMap {
 		Next:      b("n", "next step", "n"),
 		Play:      b("space", "play / pause", "space"),
 		Back:      b("p", "back a step (re-runs)", "p"),
-		Reset:     b("r", "reset to the start", "r"),
+		Reset:     b("r", "reset (re-reads a file)", "r"),
 		Faster:    b("+", "faster", "+", "="),
 		Slower:    b("-", "slower", "-", "_"),
 		Focus:     b("tab", "next pane", "tab"),
@@ -35,6 +36,7 @@ func newKeyMap() keyMap {
 		Command:   b(":", "command line", ":"),
 		Complete:  key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "complete a command")),
 		History:   key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "command history")),
+		Scroll:    key.NewBinding(key.WithKeys("pgup", "pgdown"), key.WithHelp("pgup/pgdn", "scroll the console")),
 		Help:      b("?", "this help", "?"),
 		Esc:       b("esc", "close, clear, unzoom", "esc"),
 		Quit:      b("q", "quit (also ctrl+c)", "q", "ctrl+c"),
@@ -46,7 +48,7 @@ func (k keyMap) groups() (titles []string, cols [][]key.Binding) {
 	return []string{"presenter", "navigate", "testing"}, [][]key.Binding{
 		{k.Next, k.Play, k.Back, k.Reset, k.Faster, k.Slower, k.Help, k.Quit},
 		{k.Focus, k.FocusBack, k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End, k.Zoom},
-		{k.Filter, k.Command, k.Complete, k.History, k.Esc},
+		{k.Filter, k.Command, k.Complete, k.History, k.Scroll, k.Esc},
 	}
 }
 

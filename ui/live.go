@@ -19,12 +19,16 @@ import (
 // live is a scenario played on a live lab: the runner, the world's paced
 // loop in its own goroutine, and the UI's reader of the bus.
 type live struct {
-	sc   *scenarios.Scenario
 	opts scenarios.Options
-	ctl  chan func() // pause and speed changes, applied in order off the UI loop
-	done chan struct{}
+	// reload reads the scenario's file again (nil for a built-in): r after
+	// fixing a file plays what the file now says
+	reload func() (*scenarios.Scenario, error)
+	ctl    chan func() // pause and speed changes, applied in order off the UI loop
+	done   chan struct{}
 
 	mu     sync.Mutex
+	sc     *scenarios.Scenario
+	typed  []string // commands typed on this lab: a rebuild does not replay them
 	r      *scenarios.Runner
 	rd     *lab.Reader
 	stop   context.CancelFunc
@@ -60,6 +64,20 @@ func newLive(sc *scenarios.Scenario, seed *uint64, speed float64) *live {
 	return s
 }
 
+// openLive loads a scenario by name or file for a live lab; a file is read
+// again at each reset.
+func openLive(scenario string, seed *uint64, speed float64) (*live, error) {
+	sc, err := scenarios.Load(scenario)
+	if err != nil {
+		return nil, err
+	}
+	l := newLive(sc, seed, speed)
+	if !sc.Builtin {
+		l.reload = func() (*scenarios.Scenario, error) { return scenarios.Load(scenario) }
+	}
+	return l, nil
+}
+
 func (s *live) replay() bool { return false }
 
 // build makes a new lab at the start of step k+1 (0: the beginning) and
@@ -75,13 +93,15 @@ func (s *live) build(k int, what string) tea.Cmd {
 	s.busy = what
 	o := s.opts
 	o.Speed = s.speed
+	sc := s.sc
+	lost := s.typed
 	s.mu.Unlock()
 	return func() tea.Msg {
 		var rd *lab.Reader
 		// the reader is attached before any device boots, so the log starts
 		// with the boot and, after a rewind, holds the steps replayed
 		o.Setup = func(l *lab.Lab) { rd = l.Bus().Reader() }
-		r, err := scenarios.Rewind(context.Background(), s.sc, o, k)
+		r, err := scenarios.Rewind(context.Background(), sc, o, k)
 		s.mu.Lock()
 		if gen != s.gen || s.closed {
 			s.mu.Unlock()
@@ -99,6 +119,7 @@ func (s *live) build(k int, what string) tea.Cmd {
 		oldR, oldRd, oldStop := s.r, s.rd, s.stop
 		ctx, cancel := context.WithCancel(context.Background())
 		s.r, s.rd, s.stop, s.err, s.fresh = r, rd, cancel, nil, true
+		s.typed = nil
 		s.mu.Unlock()
 		go func() { _ = r.Lab().World().Run(ctx) }()
 		if oldR != nil {
@@ -106,11 +127,23 @@ func (s *live) build(k int, what string) tea.Cmd {
 			oldRd.Close()
 			oldR.Close()
 		}
+		text := fmt.Sprintf("back at the start of step %d/%d · n plays it", k+1, len(sc.Steps))
 		if k == 0 {
-			return noteMsg{text: fmt.Sprintf("%s: %d device(s) ready · n plays step 1", s.sc.Name, len(r.Lab().Nodes()))}
+			text = fmt.Sprintf("%s: %d device(s) ready · n plays step 1", sc.Name, len(r.Lab().Nodes()))
 		}
-		return noteMsg{text: fmt.Sprintf("back at the start of step %d/%d · n plays it", k+1, len(s.sc.Steps))}
+		if len(lost) > 0 {
+			// the story is played again, not what the tester typed
+			return noteMsg{text: text + fmt.Sprintf(" · %s typed since were not replayed: %s", plural(len(lost), "command"), strings.Join(lost, "; ")), bad: true}
+		}
+		return noteMsg{text: text}
 	}
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
 
 func (s *live) runner() *scenarios.Runner {
@@ -136,18 +169,18 @@ func (s *live) ready() (*scenarios.Runner, tea.Cmd) {
 func (s *live) frame(detail string) frame {
 	start := time.Now()
 	s.mu.Lock()
-	r, rd, busy, err, fresh := s.r, s.rd, s.busy, s.err, s.fresh
+	r, rd, busy, err, fresh, sc := s.r, s.rd, s.busy, s.err, s.fresh, s.sc
 	s.fresh = false
 	s.mu.Unlock()
 	f := frame{busy: busy, err: err, restart: fresh}
 	if r == nil {
-		f.story = storyOf(s.sc, nil)
+		f.story = storyOf(sc, nil)
 		f.snap.Speed, f.snap.Paused, f.snap.Mode = s.speed, true, sim.Paced
 		return f
 	}
 	f.events, f.dropped = rd.Read(0)
 	f.snap = r.Lab().Snapshot(detail)
-	f.story = storyOf(s.sc, r)
+	f.story = storyOf(r.Scenario(), r)
 	f.took = time.Since(start)
 	return f
 }
@@ -193,10 +226,14 @@ func (s *live) next() tea.Cmd {
 	}
 	return func() tea.Msg {
 		n := r.Next()
+		w := r.Lab().World()
 		switch {
+		case r.Waiting() && w.Paused():
+			s.queue(func() { w.SetPaused(false) })
+			return noteMsg{text: fmt.Sprintf("step %d goes on · space pauses it", n)}
 		case r.Waiting():
 			return noteMsg{text: fmt.Sprintf("step %d is still playing · space pauses it · n again when it ends", n)}
-		case n >= len(s.sc.Steps):
+		case n >= len(r.Scenario().Steps):
 			return noteMsg{text: "the story is over · p goes back a step · r starts again"}
 		}
 		// steps start from a paused world, so they play as they would headless
@@ -226,7 +263,27 @@ func (s *live) back() tea.Cmd {
 	return s.build(k, fmt.Sprintf("going back to step %d…", k+1))
 }
 
-func (s *live) reset() tea.Cmd { return s.build(0, "starting again…") }
+// reset starts the story again; a scenario file is read again first, so
+// what was fixed in it since is what plays.
+func (s *live) reset() tea.Cmd {
+	if s.reload == nil {
+		return s.build(0, "starting again…")
+	}
+	// reading and checking the file takes time: off the UI loop
+	return func() tea.Msg {
+		sc, err := s.reload()
+		if err != nil {
+			return noteMsg{text: "the scenario file could not be read again: " + err.Error(), bad: true}
+		}
+		s.mu.Lock()
+		s.sc = sc
+		s.mu.Unlock()
+		if b := s.build(0, "starting "+sc.Pos.File+" again…"); b != nil {
+			return b()
+		}
+		return nil
+	}
+}
 
 func (s *live) playPause() tea.Cmd {
 	r := s.runner()
@@ -270,6 +327,11 @@ func (s *live) exec(line string) tea.Cmd {
 		if err != nil {
 			return noteMsg{text: err.Error(), bad: true, console: []string{"✗ " + err.Error()}}
 		}
+		s.mu.Lock()
+		if s.r == r {
+			s.typed = append(s.typed, line)
+		}
+		s.mu.Unlock()
 		out = strings.TrimRight(out, "\n")
 		text := out
 		if i := strings.IndexByte(text, '\n'); i >= 0 {
@@ -278,12 +340,34 @@ func (s *live) exec(line string) tea.Cmd {
 		if text == "" {
 			text = "done: " + line
 		}
+		if r.Lab().World().Paused() && waitsForTheClock(line) {
+			out = strings.TrimLeft(out+"\n"+pausedHint, "\n")
+			text += " · " + pausedHint
+		}
 		var lines []string
 		if out != "" {
 			lines = strings.Split(out, "\n")
 		}
 		return noteMsg{text: text, console: lines}
 	}
+}
+
+// pausedHint is added to what a command answers when its effect waits for
+// a clock that is paused.
+const pausedHint = "⏸ the clock is paused: this goes on when it runs (space resumes)"
+
+// waitsForTheClock reports whether a command's effect unfolds in virtual
+// time (an update's fetch, a container's loops, a boot).
+func waitsForTheClock(line string) bool {
+	f := strings.Fields(line)
+	if len(f) == 0 {
+		return false
+	}
+	switch f[0] {
+	case "update", "grant", "revoke", "start", "restart", "power-on":
+		return true
+	}
+	return false
 }
 
 func (s *live) complete(line string) []string {

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -37,6 +38,9 @@ type model struct {
 
 	// the latest frame
 	snap    lab.Snapshot
+	shown   lab.Snapshot // snap with the held states on screen (hold.go)
+	then    map[string][]device.State
+	held    holds
 	story   pane.Story
 	busy    string
 	failed  string // why the lab could not be built
@@ -56,6 +60,7 @@ type model struct {
 	followCtr bool   // and the next naming a container of it, that container
 	selCtr    int    // selected container of the device pane (its row)
 	ctrUID    string // and its uid, which the selection follows across frames
+	wantCtr   string // a container a step is about, selected once it is in the table
 
 	log        *eventLog
 	evFollow   bool   // the log shows the newest events as they come
@@ -87,7 +92,7 @@ func newModel(src source, th *theme.Theme, now func() time.Time) *model {
 	f.SetStyles(st)
 	return &model{
 		src: src, th: th, keys: newKeyMap(), now: now,
-		log: newEventLog(), evFollow: true, follow: true, followCtr: true,
+		log: newEventLog(), evFollow: true, follow: true, followCtr: true, held: holds{},
 		filter: f, cmd: newCmdLine(th), focus: paneEvents, dirty: true,
 	}
 }
@@ -174,7 +179,10 @@ func (m *model) applyFrame(f frame) tea.Cmd {
 	if f.restart {
 		m.log.clear()
 		m.evFollow = true
+		clear(m.held)
 	}
+	m.held.advance(m.now())
+	m.held.add(f.events, m.now())
 	m.log.append(f.events)
 	if !m.evFollow && len(f.events) > 0 {
 		// a frozen log keeps showing the rows the tester is reading
@@ -190,6 +198,7 @@ func (m *model) applyFrame(f frame) tea.Cmd {
 	if f.err != nil {
 		m.failed = f.err.Error()
 	}
+	m.shown, m.then = m.held.apply(m.snap)
 	m.resolveSelection()
 	m.resolveContainer()
 	m.dirty = true
@@ -207,9 +216,16 @@ func (m *model) followStory(evs []device.Event) {
 	for _, e := range evs {
 		// Heartbeats and logs are routine; only what changes the story moves
 		// the selection.
-		switch e.Data.(type) {
+		switch d := e.Data.(type) {
 		case scenarios.StepStarted:
 			m.follow, m.followCtr = true, true
+			if m.msg != "" && !m.msgBad {
+				// "n plays step 1" and the like are spent once a step begins
+				m.msg = ""
+			}
+			if d.About != "" {
+				m.followAbout(d.About)
+			}
 			continue
 		case device.StateChange, device.Denied, device.Fault, device.BudgetExceeded, device.MissedHeartbeat,
 			device.Actuator, device.Update, device.SuitStep, device.SuitProgress, device.SensorChange, device.Power:
@@ -228,6 +244,23 @@ func (m *model) followStory(evs []device.Event) {
 		}
 		if m.followCtr && ctr != "" && e.Device == m.selID {
 			m.ctrUID, m.followCtr = ctr, false
+		}
+	}
+}
+
+// followAbout selects what a step says it is about: DEVICE or DEVICE/UID.
+func (m *model) followAbout(about string) {
+	dev, uid, _ := strings.Cut(about, "/")
+	for i := range m.snap.Devices {
+		if m.snap.Devices[i].ID == dev {
+			if m.selID != dev {
+				m.selCtr = 0
+			}
+			m.selID, m.follow = dev, false
+			if uid != "" {
+				m.wantCtr, m.followCtr = uid, false
+			}
+			return
 		}
 	}
 }
@@ -260,6 +293,14 @@ func (m *model) resolveContainer() {
 	if d == nil || len(d.Containers) == 0 {
 		return
 	}
+	if m.wantCtr != "" && d.ID == m.selID {
+		for i, c := range d.Containers {
+			if c.UID == m.wantCtr {
+				m.selCtr, m.ctrUID, m.wantCtr = i, c.UID, ""
+				return
+			}
+		}
+	}
 	for i, c := range d.Containers {
 		if c.UID == m.ctrUID {
 			m.selCtr = i
@@ -277,7 +318,7 @@ func (m *model) selectContainer(i int) {
 		return
 	}
 	m.selCtr = min(max(i, 0), len(d.Containers)-1)
-	m.ctrUID, m.followCtr = d.Containers[m.selCtr].UID, false
+	m.ctrUID, m.followCtr, m.wantCtr = d.Containers[m.selCtr].UID, false, ""
 }
 
 func (m *model) selectDevice(i int) {
@@ -289,7 +330,7 @@ func (m *model) selectDevice(i int) {
 	if devs[i].ID != m.selID {
 		m.selCtr, m.ctrUID = 0, ""
 	}
-	m.selIdx, m.selID, m.follow, m.followCtr = i, devs[i].ID, false, false
+	m.selIdx, m.selID, m.follow, m.followCtr, m.wantCtr = i, devs[i].ID, false, false, ""
 }
 
 func (m *model) key(k tea.KeyPressMsg) tea.Cmd {
@@ -316,11 +357,13 @@ func (m *model) key(k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, km.Help):
 		m.showHelp = true
 	case key.Matches(k, km.Command):
-		if m.src.replay() {
-			return m.src.exec("")
-		}
+		// a replay opens the command line too, so what is typed next goes
+		// into it and not to the keys; its commands say they need a lab
 		m.cmdOpen = true
 		m.cmd.open(m.w)
+		if m.src.replay() {
+			m.cmd.print(lineHint, "a replay has no lab behind it: commands need a live lab (tinylab ui NAME) · esc closes")
+		}
 	case key.Matches(k, km.Filter):
 		m.filterOpen, m.focus = true, paneEvents
 		m.filter.SetValue(m.log.filter)
@@ -470,6 +513,12 @@ func (m *model) cmdKey(k tea.KeyPressMsg) tea.Cmd {
 	case "down":
 		m.cmd.browse(false)
 		return nil
+	case "pgup", "shift+up":
+		m.cmd.scrollBy(m.consolePage())
+		return nil
+	case "pgdown", "shift+down":
+		m.cmd.scrollBy(-m.consolePage())
+		return nil
 	}
 	return m.cmd.update(k)
 }
@@ -519,12 +568,10 @@ func (m *model) click(ms tea.Mouse) {
 		if d == nil {
 			return
 		}
-		first := 1 // the table header
-		if !d.Powered {
-			first++
-		}
-		if i := row - first; i >= 0 && i < len(d.Containers) {
-			m.selectContainer(i)
+		det := pane.Detail{Dev: d, Selected: m.selCtr}
+		top, rows := det.Window(r.h - 2)
+		if i := row - det.TableRow(); i >= 0 && i < rows && top+i < len(d.Containers) {
+			m.selectContainer(top + i)
 		}
 	case paneEvents:
 		top := 0

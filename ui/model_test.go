@@ -325,12 +325,29 @@ func TestCommandLineCompletion(t *testing.T) {
 	}
 }
 
+// TestReplayCommandLine: in a replay `:` opens the command line as live,
+// so what is typed next goes into it, not to the keys (n, p, q...); a
+// command says it needs a lab.
 func TestReplayCommandLine(t *testing.T) {
 	m, src := fixtureModel(theme.New(theme.Default, false), 120, 35)
 	src.isRep = true
 	m.Update(press(":"))
-	if m.cmdOpen {
-		t.Error("a replay opened the command line")
+	if !m.cmdOpen {
+		t.Fatal("a replay did not open the command line")
+	}
+	typeText(m, "np q")
+	if len(src.asked) > 0 {
+		t.Fatalf("keys typed after : acted as hotkeys: %v", src.asked)
+	}
+	if v := m.cmd.in.Value(); v != "np q" {
+		t.Fatalf("the command line holds %q", v)
+	}
+	if s := ansi.Strip(m.render()); !strings.Contains(s, "a replay has no lab behind it") {
+		t.Errorf("the console does not say commands need a lab:\n%s", s)
+	}
+	m.Update(press("enter"))
+	if len(src.asked) != 1 || src.asked[0] != "exec np q" {
+		t.Errorf("enter asked %v", src.asked)
 	}
 }
 

@@ -10,7 +10,6 @@ import (
 	"github.com/charmbracelet/colorprofile"
 
 	"tinylab/device"
-	"tinylab/scenarios"
 	"tinylab/ui/theme"
 )
 
@@ -36,11 +35,11 @@ var ErrEmpty = errors.New("the recording holds no events")
 // returns when the user quits. A scenario that does not load is an error
 // before anything is drawn.
 func Run(scenario string, opts Options) error {
-	sc, err := scenarios.Load(scenario)
+	l, err := openLive(scenario, opts.Seed, opts.Speed)
 	if err != nil {
 		return err
 	}
-	return run(newLive(sc, opts.Seed, opts.Speed), opts)
+	return run(l, opts)
 }
 
 // Replay plays a recorded transcript (lab.ReadTranscript's events) in the

@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"tinylab/device"
+	"tinylab/lab"
 	"tinylab/ui/pane"
 )
 
@@ -83,7 +84,7 @@ func (m *model) pane(p paneID, r rect) []string {
 		} else if n > 0 {
 			note = th.Dim.Render(fmt.Sprint(n))
 		}
-		body = pane.Devices{List: m.snap.Devices, Selected: m.selIdx, Top: m.devTop, Now: m.snap.Now, Speed: m.snap.Speed}.Render(th, iw, ih)
+		body = pane.Devices{List: m.shown.Devices, Selected: m.selIdx, Top: m.devTop, Now: m.snap.Now, Speed: m.snap.Speed}.Render(th, iw, ih)
 		if m.failed != "" && len(m.snap.Devices) == 0 {
 			var lines []string
 			for _, l := range pane.Wrap("The lab could not be built: "+m.failed, iw) {
@@ -92,11 +93,14 @@ func (m *model) pane(p paneID, r rect) []string {
 			body = pane.Lines(append(lines, "", th.Dim.Render("r tries again, q quits")), iw, ih)
 		}
 	case paneDetail:
-		d := pane.Detail{Dev: m.snap.Detail, Selected: m.selCtr, Now: m.snap.Now, Speed: m.snap.Speed, Partial: m.src.replay()}
+		d := pane.Detail{Dev: m.shown.Detail, Then: m.then, Selected: m.selCtr, Now: m.snap.Now, Speed: m.snap.Speed, Partial: m.src.replay()}
 		title = d.Title()
 		body = d.Render(th, iw, ih)
 	case paneSuit:
-		s := pane.Suit{Device: m.selID}
+		s := pane.Suit{Device: m.selID, Paused: m.snap.Paused}
+		if m.snap.Armed != lab.NoAttack {
+			s.Armed = m.snap.Armed.String()
+		}
 		if m.snap.Detail != nil {
 			s.Status = m.snap.Detail.Suit
 		}
@@ -215,7 +219,8 @@ func (m *model) footer() string {
 	}
 	if m.focus == paneEvents && !m.evFollow && m.log.count() > 0 {
 		// the selected event in full, for lines cut by the pane's width
-		return pane.Fit(" "+pane.EventLine(m.th, m.log.event(m.evSel), 0, m.w), m.w)
+		ev := m.log.event(m.evSel)
+		return pane.Fit(" "+pane.EventLine(m.th, ev, pane.Width(ev.Device), m.w), m.w)
 	}
 	var hints []string
 	for _, b := range m.keys.short() {
@@ -236,34 +241,49 @@ var shortDesc = map[string]string{
 	":": "command", "?": "help", "q": "quit",
 }
 
-// overlayConsole draws the command console above the command line.
+// consoleRows is how many lines of output the console shows.
+func (m *model) consoleRows() int { return max((m.h-2)/2, 4) - 2 }
+
+// consolePage is how far pgup and pgdown scroll the console.
+func (m *model) consolePage() int { return max(m.consoleRows()-1, 1) }
+
+// overlayConsole draws the command console above the command line: the
+// newest lines, or older ones scrolled back to with pgup.
 func (m *model) overlayConsole(lines []string) {
 	th := m.th
-	// the newest lines, wrapped to the console's width
 	iw := pane.Inner(m.w)
-	limit := max((m.h-2)/2, 4) - 2
-	var body []string
-	for i := len(m.cmd.console) - 1; i >= 0 && len(body) < limit; i-- {
-		l := m.cmd.console[i]
-		// ansi.Wrap keeps the indentation of JSON answers
+	limit := m.consoleRows()
+	// every line wrapped to the console's width; ansi.Wrap keeps the
+	// indentation of JSON answers
+	var all []string
+	for _, l := range m.cmd.console {
 		wrapped := strings.Split(ansi.Wrap(l.text, max(iw-2, 1), ""), "\n")
-		for k := len(wrapped) - 1; k >= 0 && len(body) < limit; k-- {
+		for k, w := range wrapped {
 			var s string
 			switch {
 			case l.kind == lineCmd && k == 0:
-				s = th.Accent.Render("› ") + th.Strong.Render(wrapped[k])
+				s = th.Accent.Render("› ") + th.Strong.Render(w)
 			case l.kind == lineErr:
-				s = th.Bad.Render("  " + wrapped[k])
+				s = th.Bad.Render("  " + w)
 			case l.kind == lineHint:
-				s = th.Dim.Render("  " + wrapped[k])
+				s = th.Dim.Render("  " + w)
 			default:
-				s = "  " + wrapped[k]
+				s = "  " + w
 			}
-			body = append([]string{s}, body...)
+			all = append(all, s)
 		}
 	}
+	back := min(m.cmd.scroll, max(len(all)-limit, 0))
+	m.cmd.scroll = back
+	end := len(all) - back
+	body := all[max(end-limit, 0):end]
+	note := th.Dim.Render("esc closes · clear empties")
+	if len(all) > limit {
+		older := end - len(body)
+		note = th.Dim.Render(fmt.Sprintf("↑ %d older · ↓ %d newer · pgup/pgdn scroll · esc closes", older, back))
+	}
 	h := len(body) + 2
-	box := pane.Frame(th, "console", th.Dim.Render("esc closes · clear empties"), true, m.w, h, body)
+	box := pane.Frame(th, "console", note, true, m.w, h, body)
 	y0 := m.h - 1 - h
 	for i, l := range box {
 		if y := y0 + i; y > 0 && y < m.h-1 {

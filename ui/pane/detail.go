@@ -20,6 +20,9 @@ type Detail struct {
 	// Partial is set for a replay: only what the events say is known, so
 	// loops, energy, CPU and memory are left out.
 	Partial bool
+	// Then are the states still to be shown of containers whose burst of
+	// transitions the UI shows one by one (by uid).
+	Then map[string][]device.State
 }
 
 // Title is the pane's title: the device, its board and its battery.
@@ -66,10 +69,10 @@ func (d Detail) Render(t *theme.Theme, w, h int) []string {
 			hd.WriteString(Fit(c.head, c.width-1) + " ")
 		}
 		out = append(out, t.Dim.Render(hd.String()))
-		// keep room below the table for the state machine and the transition
-		rows := max(h-len(out)-2, 1)
-		top := Scroll(0, i, len(dev.Containers), rows)
-		for k := top; k < len(dev.Containers) && k < top+rows; k++ {
+		n := len(dev.Containers)
+		top, rows := d.Window(h)
+		end := min(top+rows, n)
+		for k := top; k < end; k++ {
 			var r strings.Builder
 			for _, c := range cols {
 				r.WriteString(Fit(c.cell(&dev.Containers[k]), c.width-1) + " ")
@@ -79,6 +82,9 @@ func (d Detail) Render(t *theme.Theme, w, h int) []string {
 				line = t.Selected.Render(Fit(ansi.Strip(line), w))
 			}
 			out = append(out, line)
+		}
+		if hidden := n - (end - top); hidden > 0 {
+			out = append(out, t.Dim.Render(fmt.Sprintf("+%d more (%s) · tab here, ↑↓ to see them", hidden, moreWhere(top, n-end))))
 		}
 	}
 	if sel != nil {
@@ -103,6 +109,55 @@ func (d Detail) Render(t *theme.Theme, w, h int) []string {
 		out = append(out, d.about(t, sel))
 	}
 	return Lines(out, w, h)
+}
+
+// Window is the part of the container table a pane of h lines shows: the
+// first row and how many, the selected one among them. It keeps room below
+// the table for the state machine and the transition, and a line to say
+// how many rows are out of sight.
+func (d Detail) Window(h int) (top, rows int) {
+	dev := d.Dev
+	if dev == nil || len(dev.Containers) == 0 {
+		return 0, 0
+	}
+	above := 1 // the table's head
+	if !dev.Powered {
+		above++
+		if len(dev.InFlash) > 0 {
+			above++
+		}
+	}
+	n := len(dev.Containers)
+	rows = max(h-above-2, 1)
+	if n > rows && rows >= 2 {
+		rows--
+	}
+	i := min(max(d.Selected, 0), n-1)
+	return Scroll(0, i, n, rows), rows
+}
+
+// TableRow is the line of the pane (from 0) the container table's first
+// row is drawn on.
+func (d Detail) TableRow() int {
+	r := 1
+	if d.Dev != nil && !d.Dev.Powered {
+		r++
+		if len(d.Dev.InFlash) > 0 {
+			r++
+		}
+	}
+	return r
+}
+
+// moreWhere says where the rows out of sight are.
+func moreWhere(above, below int) string {
+	switch {
+	case above > 0 && below > 0:
+		return fmt.Sprintf("%d above, %d below", above, below)
+	case above > 0:
+		return "above"
+	}
+	return "below"
 }
 
 func (d Detail) columns(t *theme.Theme, w int) []column {
@@ -188,8 +243,16 @@ func (d Detail) transition(t *theme.Theme, c *device.ContainerInfo) string {
 	if why == "" {
 		why = "no reason given"
 	}
-	return t.Dim.Render("last: ") + t.State(tr.From).Render(tr.From.String()) + " → " +
+	s := t.Dim.Render("last: ") + t.State(tr.From).Render(tr.From.String()) + " → " +
 		t.State(tr.To).Render(tr.To.String()) + t.Dim.Render(" (") + why + t.Dim.Render(", t="+Clock(tr.At)+")")
+	if next := d.Then[c.UID]; len(next) > 0 {
+		names := make([]string, len(next))
+		for i, st := range next {
+			names[i] = t.State(st).Render(st.String())
+		}
+		s += t.Dim.Render(" · then ") + strings.Join(names, t.Dim.Render(" → "))
+	}
+	return s
 }
 
 // peers are the board's sensors and actuators with their values, on as
@@ -199,10 +262,12 @@ func (d Detail) peers(t *theme.Theme, w int) []string {
 	line := ""
 	for _, p := range d.Dev.Peers {
 		v := p.Value
-		if v == "" {
+		switch {
+		case p.Class.IsActuator() && !d.Dev.Powered:
+			v = "off" // a display without power shows nothing
+		case v == "":
 			v = "—"
-		}
-		if p.Class.IsActuator() {
+		case p.Class.IsActuator():
 			v = "“" + v + "”"
 		}
 		part := t.Dim.Render(p.Name+" ") + t.Strong.Render(v)
@@ -257,6 +322,10 @@ func (d Detail) about(t *theme.Theme, c *device.ContainerInfo) string {
 
 func (d Detail) memory(t *theme.Theme, w int) string {
 	u := d.Dev.Usage
+	if !d.Dev.Powered {
+		// RAM does not survive a power cut: nothing of it is in use
+		u.RAMUsed = 0
+	}
 	bw := 6
 	if w >= 70 {
 		bw = 10

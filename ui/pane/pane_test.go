@@ -2,6 +2,7 @@ package pane
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -150,6 +151,59 @@ func TestChecks(t *testing.T) {
 	cs = Checks(steps("fetch", "started"))
 	if cs[8].Label != "fetch" || cs[8].Status != "started" {
 		t.Errorf("fetch: %+v", cs[8])
+	}
+}
+
+// TestChecksPerComponent: fetch, image and install run once per component;
+// a fetch that starts again begins a new component, whose image check is not
+// reached yet, and an update that ends with a step under way failed there
+// (a power cut) or passed it (success).
+func TestChecksPerComponent(t *testing.T) {
+	status := func(cs []Check) string {
+		var b strings.Builder
+		for _, c := range cs[8:] {
+			fmt.Fprintf(&b, "%s=%s ", c.Label, c.Status)
+		}
+		return strings.TrimSpace(b.String())
+	}
+	second := steps("fetch", "started", "fetch", "passed", "image-match", "started", "image-match", "passed", "fetch", "started")
+	for _, c := range []struct {
+		name  string
+		steps []device.SuitStep
+		last  *device.SuitResult
+		want  string
+	}{
+		{"second fetch under way", second, nil, "fetch=started image= install="},
+		{"second fetch failed", append(slices.Clone(second), device.SuitStep{Step: "fetch", Status: "failed", Message: "Incorrect size"}), nil,
+			"fetch=failed image= install="},
+		{"power cut mid-fetch", second, &device.SuitResult{Code: -50, Result: "SUIT_ERR_STORAGE", Message: "interrupted by a power cut"},
+			"fetch=failed image= install="},
+		{"install under way, then OK", append(slices.Clone(second), steps("fetch", "passed", "image-match", "passed", "install", "started")...),
+			&device.SuitResult{Code: 0, Result: "SUIT_OK"}, "fetch=passed image=passed install=passed"},
+	} {
+		cs := Checks(c.steps)
+		if c.last != nil {
+			cs = Settle(cs, *c.last)
+		}
+		if got := status(cs); got != c.want {
+			t.Errorf("%s: %s, want %s", c.name, got, c.want)
+		}
+	}
+	cut := Settle(Checks(second), device.SuitResult{Code: -50, Message: "interrupted by a power cut"})
+	if cut[8].Detail != "interrupted by a power cut" {
+		t.Errorf("the failed fetch says %q", cut[8].Detail)
+	}
+	for _, c := range []struct {
+		st   device.SuitStatus
+		want string
+	}{
+		{device.SuitStatus{}, "update"},
+		{device.SuitStatus{Namespace: "ram"}, "RAM slots"},
+		{device.SuitStatus{Namespace: "tc.coach", Container: "coach"}, "coach"},
+	} {
+		if got := What(c.st); got != c.want {
+			t.Errorf("What(%+v) = %q, want %q", c.st, got, c.want)
+		}
 	}
 }
 

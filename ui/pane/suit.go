@@ -14,6 +14,8 @@ import (
 type Suit struct {
 	Device string
 	Status device.SuitStatus
+	Armed  string // the attack the next update will carry ("" none)
+	Paused bool   // the clock is paused: an update in flight waits for it
 }
 
 // checks are the SUIT procedure's steps the pane lists, in RIOT's order,
@@ -39,7 +41,11 @@ type Check struct {
 	Detail string // the last message of the step: the values compared
 }
 
-// Checks folds an update's steps into the check list.
+// Checks folds an update's steps into the check list. A multi-component
+// update runs fetch, image and install once per component: a step that
+// starts again begins a new component, so the checks after it are not
+// reached for that component yet (an earlier component's ✓ image must not
+// stand under the next one's fetch).
 func Checks(steps []device.SuitStep) []Check {
 	out := make([]Check, len(checks))
 	idx := make(map[string]int, len(checks))
@@ -65,9 +71,12 @@ func Checks(steps []device.SuitStep) []Check {
 				c.Detail = s.Message
 			}
 		case "started", "progress":
-			if c.Status != "passed" {
-				c.Status = "started"
+			if s.Status == "started" && c.Status == "passed" {
+				for k := i + 1; k < len(out); k++ {
+					out[k].Status, out[k].Detail = "", ""
+				}
 			}
+			c.Status = "started"
 			if s.Message != "" {
 				c.Detail = s.Message
 			}
@@ -89,6 +98,43 @@ func Checks(steps []device.SuitStep) []Check {
 	return out
 }
 
+// Settle ends the check list of an update that is over: a step still
+// marked as under way is where a failed update stopped (a power cut ends an
+// update without a step failing), or passed with a successful one.
+func Settle(cs []Check, last device.SuitResult) []Check {
+	failed := false
+	for _, c := range cs {
+		failed = failed || c.Status == "failed"
+	}
+	for i := range cs {
+		if cs[i].Status != "started" {
+			continue
+		}
+		switch {
+		case last.Code == 0:
+			cs[i].Status = "passed"
+		case failed:
+			cs[i].Status, cs[i].Detail = "", ""
+		default:
+			cs[i].Status, cs[i].Detail = "failed", last.Message
+			failed = true
+		}
+	}
+	return cs
+}
+
+// What names what an update carries: its container, RAM-slot images, or
+// nothing yet (the manifest is not read).
+func What(st device.SuitStatus) string {
+	switch {
+	case st.Container != "":
+		return st.Container
+	case st.Namespace == "ram":
+		return "RAM slots"
+	}
+	return "update"
+}
+
 // Title is the pane's title.
 func (s Suit) Title() string {
 	if s.Device == "" {
@@ -98,26 +144,34 @@ func (s Suit) Title() string {
 }
 
 // Render draws the update: what it is, the fetch progress, the check list
-// and the result.
+// and the result; above them the attack armed for the next update.
 func (s Suit) Render(t *theme.Theme, w, h int) []string {
 	st := s.Status
+	var armed []string
+	if s.Armed != "" {
+		armed = Wrap("⚠ armed: next update carries "+s.Armed, w)
+		for i := range armed {
+			armed[i] = t.Warn.Render(armed[i])
+		}
+	}
 	if st.Updates == 0 && len(st.Steps) == 0 && st.State == "idle" || st.State == "" && len(st.Steps) == 0 {
-		return Lines([]string{t.Dim.Render("no update yet on " + s.Device)}, w, h)
+		return Lines(append(armed, t.Dim.Render("no update yet on "+s.Device)), w, h)
 	}
-	var head []string
-	what := st.Container
-	if what == "" {
-		what = "RAM slots"
-	}
+	head := armed
+	what := What(st)
 	running := st.State != "" && st.State != "idle"
 	state := st.State
-	if running {
+	switch {
+	case running && s.Paused:
+		state = t.Warn.Render("⏸ " + state)
+	case running:
 		state = t.Info.Render("⟳ " + state)
-	} else {
+	default:
 		state = t.Dim.Render("done")
 	}
 	seq := st.Last.Seq
-	if running {
+	if running || seq == 0 {
+		// a failed update's result has no sequence number: its manifest's
 		seq = st.Seq
 	}
 	line := t.Strong.Render(what) + " → " + s.Device + " · " + state
@@ -127,13 +181,18 @@ func (s Suit) Render(t *theme.Theme, w, h int) []string {
 		line = withSeq
 	}
 	head = append(head, line)
+	if running && s.Paused {
+		head = append(head, t.Warn.Render(Fit("clock paused: space resumes", w)))
+	}
 	if st.Total > 0 && running {
 		pct := st.Done * 100 / st.Total
 		label := fmt.Sprintf(" %3d%% %s", pct, st.Component)
 		head = append(head, Bar(t, float64(st.Done)/float64(st.Total), max(w-Width(label), 4))+label)
 	}
 	var tail []string
+	cs := Checks(st.Steps)
 	if !running {
+		cs = Settle(cs, st.Last)
 		if st.Last.Code == 0 {
 			tail = append(tail, t.OK.Render("✓ SUIT_OK · installed"))
 		} else {
@@ -141,7 +200,7 @@ func (s Suit) Render(t *theme.Theme, w, h int) []string {
 		}
 	}
 	room := h - len(head) - len(tail)
-	rows := checkRows(t, Checks(st.Steps), w, room, !running)
+	rows := checkRows(t, cs, w, room, !running)
 	out := append(head, rows...)
 	out = append(out, tail...)
 	return Lines(out, w, h)
@@ -223,8 +282,22 @@ func checkRows(t *theme.Theme, cs []Check, w, n int, over bool) []string {
 	if len(passed) > 0 {
 		out = append(out, t.OK.Render("✓ ")+t.Dim.Render(strings.Join(passed, " · ")))
 	}
-	for _, r := range rows {
-		out = append(out, checkLine(t, *r.check, 10, w)...)
+	blocks := make([][]string, len(rows))
+	total := len(out)
+	for i, r := range rows {
+		blocks[i] = checkLine(t, *r.check, 10, w)
+		total += len(blocks[i])
+	}
+	// a failed check's values go on as many lines as there is room for:
+	// its first line, which names it, stays
+	for i := len(blocks) - 1; i >= 0 && total > n; i-- {
+		if cut := min(len(blocks[i])-1, total-n); cut > 0 {
+			blocks[i] = blocks[i][:len(blocks[i])-cut]
+			total -= cut
+		}
+	}
+	for _, b := range blocks {
+		out = append(out, b...)
 	}
 	if len(pending) > 0 && len(out) < n {
 		what := "· "

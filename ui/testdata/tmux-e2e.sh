@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # End-to-end test of the terminal UI in tmux: starts `tinylab` (the default
 # scenario), presses keys as a presenter and a tester would, reads the screen
-# with capture-pane and checks what it shows, at 120x35 and 80x24; then the
-# high-contrast theme under NO_COLOR, and the refusal without a terminal.
+# with capture-pane and checks what it shows, at 120x35 and 80x24; MyCoach's
+# step 7 showing STOPPING on its way to RUNNING, an armed attack kept through
+# a refused update; then the high-contrast theme under NO_COLOR, and the
+# refusal without a terminal.
 #
 #   ui/testdata/tmux-e2e.sh [path/to/tinylab]
 #
@@ -116,6 +118,47 @@ wait_for '┏━ events'
 keys Escape
 
 echo "== q quits cleanly"
+keys q
+wait_for 'EXIT=0' 5
+t kill-session -t e2e
+
+echo "== MyCoach step 7: the update's states are seen one by one"
+t new-session -d -s e2e -x 120 -y 35 "$bin ui mycoach --speed 20; echo EXIT=\$?; sleep 30"
+wait_for 'press n to begin' 10
+for i in 1 2 3 4 5 6; do
+  keys n
+  wait_for "│ $i/9 ✓ " 30
+done
+keys n
+wait_for '\[STOPPING\]' 10
+wait_for 'last: RUNNING → STOPPING' 2
+wait_for '│ 7/9 ✓ ' 20
+wait_for '\[RUNNING\]' 5
+wait_for 'coach +RUNNING .* 2 +│' 5
+
+echo "== an armed attack survives a refused update and is carried by the next (80x24)"
+t resize-window -t e2e -x 80 -y 24
+wait_for 'scenario' 5
+keys :
+wait_for '^: '
+keys 'tamper next digest-mismatch' Enter
+wait_for 'the next update will carry digest-mismatch' 10
+keys 'update bench-1 coachh' Enter
+wait_for 'stays armed for the next update' 10
+keys Escape
+wait_for 'armed: next update' 5
+wait_for 'digest-mismatch' 5
+keys :
+wait_for '^: '
+keys 'update bench-1 coach-v2' Enter
+wait_for 'with digest-mismatch' 10
+wait_for 'clock is paused' 5
+keys Escape
+keys Space
+wait_for 'SUIT_ERR_DIGEST_MISMATCH' 20
+screen | grep -q 'armed: next update' && fail "the attack still shows armed after an update carried it"
+echo "ok: the armed attack is spent by the update that carried it"
+check_width 80
 keys q
 wait_for 'EXIT=0' 5
 t kill-session -t e2e
