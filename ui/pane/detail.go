@@ -310,7 +310,9 @@ func (d Detail) about(t *theme.Theme, c *device.ContainerInfo) string {
 	dim := t.Dim.Render
 	s := t.Strong.Render(c.UID)
 	if !d.Partial {
-		s += dim(" · ") + Runtime(t, c.Runtime) + dim(" · code ") + Bytes(c.Size) + dim(" · ram ") + Bytes(c.RAM) + dim(" · slot ") + fmt.Sprint(c.Slot) + dim(" · seq ") + fmt.Sprint(c.Seq) + dim(" · from ") + c.Origin + dim(" · grants ") + c.Mask +
+		// what a runtime costs first, so that two boards compare at any width
+		s += dim(" · ") + Runtime(t, c.Runtime) + dim(" · code ") + Bytes(c.Size) + dim(" · ram ") + Bytes(c.RAM) +
+			dim(" · cpu ") + fmt.Sprintf("%.1f ms", float64(c.CPUMicros)/1000) + dim(" · ") + Energy(c.EnergyMicroJ) + dim(" · slot ") + fmt.Sprint(c.Slot) + dim(" · seq ") + fmt.Sprint(c.Seq) + dim(" · from ") + c.Origin + dim(" · grants ") + c.Mask +
 			dim(" · allowed ") + fmt.Sprint(c.Allowed)
 	}
 	s += dim(" · denied ") + fmt.Sprint(c.Denied) + dim(" · faults ") + fmt.Sprint(c.Faults)
