@@ -438,3 +438,43 @@ func TestWasmCompileCache(t *testing.T) {
 	}
 	in.Finalize()
 }
+
+// FuzzWasmContainer provisions any bytes as a WebAssembly container and
+// runs its hooks: a module is refused with an error or runs; nothing may
+// panic or break the device, and the same bytes give the same events.
+func FuzzWasmContainer(f *testing.F) {
+	for _, name := range []string{"beat", "hostile", "grow", "exec"} {
+		f.Add(wasmCode(f, name), byte(1))
+	}
+	f.Add([]byte("\x00asm\x01\x00\x00\x00"), byte(0))
+	f.Fuzz(func(t *testing.T, code []byte, mode byte) {
+		if len(code) > 16<<10 {
+			return
+		}
+		play := func() string {
+			// the interpreter: compiling every mutant to machine code
+			// would spend the fuzzing time in wazero's compiler
+			r := newRig(t, func(c *Config) { c.Runtimes = RuntimesWithEngine(wasm.Interpreter) })
+			mask, _ := firewall.ParseGrants([]string{"heartbeat", "log", "store", "open", "read", "close"})
+			meta, err := firewall.Build(firewall.Spec{UID: "f", Type: firewall.TypeWasm, Grants: mask, Endpoints: []firewall.Endpoint{hrIn},
+				Timing: firewall.Timing{StartMaxMS: 10, LoopPeriodMS: 1000, LoopMaxMS: 10, StopMaxMS: 10}, Code: code, Data: []byte{mode}}, ownerKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.do(func() {
+				if _, err = r.d.Load(meta, code, []byte{mode}, "fuzz"); err == nil {
+					err = r.d.Start("f")
+				}
+			})
+			if err == nil {
+				r.advance(3 * time.Second)
+				r.do(func() { _ = r.d.Stop("f") })
+				r.advance(time.Second)
+			}
+			return r.log()
+		}
+		if a, b := play(), play(); a != b {
+			t.Fatalf("the same module gave other events:\n%s\n----\n%s", a, b)
+		}
+	})
+}
