@@ -18,7 +18,8 @@
  * names the firewall uses. Each needs its grant in the container's metadata
  * (the owner's syscall-mask token); a call without it is denied by the
  * firewall and returns -1. Every pointer and length is checked against the
- * container's linear memory: one outside it fails the container.
+ * container's linear memory: on a device, one outside it is denied
+ * (bad-pointer) and the call returns -1, as for eBPF.
  *
  * Entry points: int start(void), int loop(void) (return 0 to keep looping,
  * anything else to finish) and int stop(void). A hook may instead take one
