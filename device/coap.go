@@ -247,7 +247,7 @@ func (d *Device) statusDoc() statusDoc {
 		ns = "ram"
 	}
 	return statusDoc{
-		SeqNo: d.Sequence(ns), State: s.State, Namespace: ns, Sequences: d.Sequences(),
+		SeqNo: d.Highest(ns), State: s.State, Namespace: ns, Sequences: d.Sequences(),
 		Last:     lastDoc{Code: s.Last.Code, Result: s.Last.Result, Step: s.LastStep, Message: s.Last.Message},
 		Slots:    d.Slots(),
 		Progress: progressDoc{Done: s.Done, Total: s.Total, Component: s.Component},

@@ -58,7 +58,7 @@ func Device(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("device", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: tinylab device [--listen ADDR] [--board B] [--runtime bpf|wasm|any] [--trust KEY.pub ...] [--owner KEY.pub ...] [--state DIR] [--count N] [--id NAME]")
+		fmt.Fprintln(stderr, "usage: tinylab device [--listen ADDR] [--board B] [--runtime bpf|wasm|any] [--trust KEY.pub ...] [--owner KEY.pub ...] [--state DIR] [--count N] [--id NAME] [--seq-per-container]")
 		fmt.Fprintln(stderr, "Runs virtual boards headless in real time and prints their events. The first lines are the devices' URIs.")
 		fs.PrintDefaults()
 	}
@@ -69,6 +69,7 @@ func Device(args []string, stdout, stderr io.Writer) int {
 	id := fs.String("id", "device", "device name (numbered when --count > 1)")
 	upstream := fs.Bool("upstream-signing", false, "accept TinyContainer-demo tokens signed over the raw claims")
 	runtime := fs.String("runtime", "any", "container runtime of the firmware: bpf, wasm, or any (every runtime it has)")
+	perContainer := fs.Bool("seq-per-container", false, "one SUIT sequence number per container instead of RIOT's one per device")
 	var trust, owners list
 	fs.Var(&trust, "trust", "SUIT manifest signer to trust (PEM or 32-byte hex Ed25519; repeatable)")
 	fs.Var(&owners, "owner", "container token issuer (PEM or hex Ed25519; repeatable)")
@@ -88,7 +89,7 @@ func Device(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "tinylab device:", err)
 		return 2
 	}
-	spec := lab.DeviceSpec{Board: *board, UpstreamSigning: *upstream, Off: true}
+	spec := lab.DeviceSpec{Board: *board, UpstreamSigning: *upstream, SeqPerContainer: *perContainer, Off: true}
 	if spec.Runtime, err = parseRuntime(*runtime); err != nil {
 		fmt.Fprintln(stderr, "tinylab device: --runtime:", err)
 		return 2
