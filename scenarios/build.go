@@ -1,6 +1,8 @@
 package scenarios
 
 import (
+	"fmt"
+	"io/fs"
 	"path"
 	"strings"
 	"time"
@@ -8,6 +10,7 @@ import (
 	"tinylab/device"
 	"tinylab/firewall"
 	"tinylab/lab"
+	"tinylab/scenarios/internal/cbuild"
 	"tinylab/vm/asm"
 	"tinylab/vm/loader"
 	"tinylab/vm/rbf"
@@ -18,6 +21,32 @@ import (
 // function table, so start/loop/stop are found); a C source is taken as the
 // ELF object clang built beside it; .o, .rbf and .bin are read as they are.
 func (sc *Scenario) Code(c *Container) ([]byte, error) {
+	b, _, err := sc.code(c)
+	return b, err
+}
+
+// staleSlack absorbs the mtime jitter of a checkout, which writes a source
+// and its object moments apart.
+const staleSlack = time.Second
+
+// code is Code plus a warning for the user: a C source newer than the object
+// beside it, which is loaded as it is (it may not be the code in the file).
+func (sc *Scenario) code(c *Container) ([]byte, string, error) {
+	b, err := sc.codeBytes(c)
+	if err != nil || strings.ToLower(path.Ext(c.Source)) != ".c" {
+		return b, "", err
+	}
+	obj := strings.TrimSuffix(c.Source, path.Ext(c.Source)) + ".o"
+	src, err1 := fs.Stat(sc.fsys, path.Join(sc.dir, c.Source))
+	o, err2 := fs.Stat(sc.fsys, path.Join(sc.dir, obj))
+	if err1 != nil || err2 != nil || !src.ModTime().After(o.ModTime().Add(staleSlack)) {
+		return b, "", nil
+	}
+	return b, fmt.Sprintf("container %s: %s is newer than %s (by %s), which is loaded as it is: rebuild it (clang %s -c %s -o %s)",
+		c.Name, c.Source, obj, src.ModTime().Sub(o.ModTime()).Round(time.Second), strings.Join(cbuild.Flags, " "), path.Base(c.Source), path.Base(obj)), nil
+}
+
+func (sc *Scenario) codeBytes(c *Container) ([]byte, error) {
 	name := c.Source
 	switch strings.ToLower(path.Ext(name)) {
 	case ".asm", ".s":
@@ -70,7 +99,7 @@ func (sc *Scenario) populate(l *lab.Lab) error {
 		}
 	}
 	for _, c := range sc.Containers {
-		def, err := sc.def(&c)
+		def, err := sc.def(l, &c)
 		if err != nil {
 			return err
 		}
@@ -108,10 +137,13 @@ func (sc *Scenario) populate(l *lab.Lab) error {
 	return nil
 }
 
-func (sc *Scenario) def(c *Container) (lab.ContainerDef, error) {
-	code, err := sc.Code(c)
+func (sc *Scenario) def(l *lab.Lab, c *Container) (lab.ContainerDef, error) {
+	code, warning, err := sc.code(c)
 	if err != nil {
 		return lab.ContainerDef{}, err
+	}
+	if warning != "" {
+		l.Note("warning: " + warning)
 	}
 	grants, _ := firewall.ParseGrants(c.Grants)
 	def := lab.ContainerDef{Name: c.Name, UID: c.UID, Tenant: c.Tenant, Source: c.Source, Code: code, Data: []byte(c.Data), Grants: grants}
