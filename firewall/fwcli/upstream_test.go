@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"tinylab/firewall"
@@ -268,6 +269,9 @@ func TestUpstreamLoaderReadsUpstreamFiles(t *testing.T) {
 // output is refused by it (its protected header names the algorithm), which
 // is why --upstream exists.
 func TestCreateUpstreamLoadsUpstream(t *testing.T) {
+	if _, out, _ := run("help"); !strings.Contains(out, "--upstream writes what the real TinyContainer") || !strings.Contains(out, "the portable mode") {
+		t.Errorf("metadata help does not say which mode is portable:\n%s", out)
+	}
 	dir := t.TempDir()
 	owner := filepath.Join(dir, "owner")
 	if code, _, errs := run("keygen", "-o", owner); code != 0 {
