@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/fxamacker/cbor/v2"
 	"github.com/plgd-dev/go-coap/v3/message"
@@ -24,6 +25,7 @@ import (
 // in the device's world, so it sees a consistent device.
 func (d *Device) Handler() mux.Handler {
 	uploads := &coapnet.Uploads{Max: maxManifest}
+	nons := &nonSeen{}
 	return mux.HandlerFunc(func(w mux.ResponseWriter, r *mux.Message) {
 		switch {
 		case r.Type() == message.Reset:
@@ -34,6 +36,9 @@ func (d *Device) Handler() mux.Handler {
 			return
 		}
 		if r.Type() == message.NonConfirmable {
+			if nons.dup(w.Conn().RemoteAddr().String(), r.MessageID()) {
+				return
+			}
 			defer answerNon(w)
 		}
 		path, _ := r.Options().Path()
@@ -58,6 +63,36 @@ func (d *Device) Handler() mux.Handler {
 			d.serve(w, r, path, body)
 		})
 	})
+}
+
+// nonWindow is how many recent NON requests the device remembers to drop
+// their duplicates (RFC 7252 §4.5), a fixed ring as a constrained device
+// would keep rather than NON_LIFETIME's worth.
+const nonWindow = 64
+
+// nonSeen remembers the peer and message id of recent NON requests. go-coap
+// deduplicates through its response cache, which answerNon bypasses.
+type nonSeen struct {
+	mu   sync.Mutex
+	ring [nonWindow]struct {
+		peer string
+		mid  int32
+	}
+	next int
+}
+
+// dup reports whether the request was seen, and remembers it if not.
+func (n *nonSeen) dup(peer string, mid int32) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, e := range n.ring {
+		if e.peer == peer && e.mid == mid {
+			return true
+		}
+	}
+	n.ring[n.next].peer, n.ring[n.next].mid = peer, mid
+	n.next = (n.next + 1) % nonWindow
+	return false
 }
 
 // answerNon sends the answer to a non-confirmable request as a

@@ -189,6 +189,15 @@ func TestObserveMessages(t *testing.T) {
 		t.Fatalf("NON GET answered %v %v token %q", m.Type, m.Code, m.Token)
 	}
 
+	// A duplicate of a NON request (same message id) is dropped (RFC 7252 §4.5).
+	p.get(message.NonConfirmable, "dup", "/riot/board", -1, -1)
+	p.must("NON GET")
+	p.mid--
+	p.get(message.NonConfirmable, "dup", "/riot/board", -1, -1)
+	if m, ok := p.recv(300 * time.Millisecond); ok {
+		t.Fatalf("a duplicate NON request was answered: %v %v", m.Type, m.Code)
+	}
+
 	// An Accept no representation has: 4.06, and no registration.
 	for _, path := range []string{"/containers/coach", "/suit/status", "/.well-known/core"} {
 		p.get(message.Confirmable, "acc", path, 0, 42)
