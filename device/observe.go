@@ -122,6 +122,11 @@ func (o *observers) notify(d *Device, p Payload) {
 			kept = append(kept, ob)
 			continue
 		}
+		if sc, ok := p.(StateChange); ok && ob.uid != "" && sc.To == Empty {
+			// the resource is gone: a 4.04 ends the observation (RFC 7641 §3.2)
+			ob.gone(d, "container "+sc.Container+" deleted: "+sc.Reason)
+			continue
+		}
 		var v any
 		if ob.uid == "" {
 			list := []ContainerInfo{}
@@ -141,6 +146,20 @@ func (o *observers) notify(d *Device, p Payload) {
 		}
 	}
 	o.list = kept
+}
+
+// gone sends the 4.04 that ends an observation of a deleted resource. The
+// error carries no Observe option; the registration is over either way.
+func (ob *observer) gone(d *Device, why string) {
+	m := ob.conn.AcquireMessage(ob.conn.Context())
+	defer ob.conn.ReleaseMessage(m)
+	m.SetCode(codes.NotFound)
+	m.SetType(message.NonConfirmable)
+	m.SetToken(ob.token)
+	m.SetContentFormat(message.TextPlain)
+	m.SetBody(bytes.NewReader([]byte(why)))
+	_ = ob.conn.WriteMessage(m)
+	d.emit(CoAP{Dir: "out", Method: "notify", Path: ob.path, Code: "4.04 Not Found: observation ended", Peer: ob.conn.RemoteAddr().String()})
 }
 
 func (ob *observer) send(d *Device, v any) error {

@@ -208,6 +208,36 @@ func TestObserveMessages(t *testing.T) {
 	if k := c.observers(); k != 0 {
 		t.Fatalf("an unacceptable GET registered: %d", k)
 	}
+
+	// A deleted container ends its observations with a 4.04 (RFC 7641 §3.2).
+	p.get(message.Confirmable, "ob3", "/containers/coach", 0, int(message.TextPlain))
+	if m := p.must("registration before the delete"); !hasObserve(m) {
+		t.Fatal("no Observe in the registration's answer")
+	}
+	var err error
+	c.do(func() {
+		if err = c.d.Stop("coach"); err == nil {
+			err = c.d.Delete("coach")
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		m := p.must("the 4.04 that ends the observation")
+		if m.Type == message.Confirmable {
+			p.send(message.Message{Type: message.Acknowledgement, Code: codes.Empty, MessageID: m.MessageID})
+		}
+		if m.Code == codes.NotFound {
+			if string(m.Token) != "ob3" || hasObserve(m) {
+				t.Fatalf("4.04 with token %q, observe %v", m.Token, hasObserve(m))
+			}
+			break
+		}
+	}
+	if k := c.observers(); k != 0 {
+		t.Fatalf("%d registrations after the container was deleted", k)
+	}
 }
 
 func hasObserve(m message.Message) bool { _, ok := observeOf(m); return ok }
