@@ -1,0 +1,331 @@
+package wasm
+
+import (
+	"github.com/tetratelabs/wabin/wasm"
+)
+
+// cost is the static cost of straight-line code, by class.
+type cost struct{ alu, mem, br, div, call uint64 }
+
+func (c cost) total() uint64 { return c.alu + c.mem + c.br + c.div + c.call }
+
+func (c *cost) add(k class) {
+	switch k {
+	case clsALU:
+		c.alu++
+	case clsMem:
+		c.mem++
+	case clsBranch:
+		c.br++
+	case clsDiv:
+		c.div++
+	case clsCall:
+		c.call++
+	}
+}
+
+func (c cost) minus(d cost) cost {
+	return cost{c.alu - d.alu, c.mem - d.mem, c.br - d.br, c.div - d.div, c.call - d.call}
+}
+
+// siteKind says what a site is.
+type siteKind uint8
+
+const (
+	siteInstr   siteKind = iota + 1 // an instruction that can trap (or a call to a native)
+	siteSegment                     // the start of a segment, where budgets are checked
+	siteEntry                       // a function's entry, where the call depth is checked
+)
+
+// site is a place the meter records in the position global before control
+// can trap there, so a trap names its function and offset on every engine.
+type site struct {
+	kind siteKind
+	fn   uint32 // function index, imports first
+	off  int    // offset in the original binary
+	op   uint32 // siteInstr: the opcode
+	rest cost   // charged to the counters but not executed if the trap happens here
+	loop bool   // siteSegment: the segment starts a loop iteration
+}
+
+// segment is one straight-line stretch of a function, for tests and inspect.
+type segment struct {
+	off  int // offset of its first instruction in the binary
+	cost cost
+	loop bool
+}
+
+// The meter's globals, appended after the module's own, and exported under
+// these names so the host can set budgets and read counters.
+const (
+	gRemInstr  = iota // i64: instructions left; below 0 traps
+	gRemBranch        // i64: loop iterations left; below 0 traps
+	gLanes1           // i64: load/store count << 32 | branch count
+	gLanes2           // i64: divide count << 32 | call count
+	gDepth            // i32: current call depth
+	gPos              // i32: index of the last site reached
+	gWhy              // i32: why the meter trapped (whyBudget...), 0 if it did not
+	numMeterGlobals
+)
+
+const meterExportPrefix = "tinylab:meter:"
+
+var meterGlobalNames = [numMeterGlobals]string{"rem_instr", "rem_branch", "lanes1", "lanes2", "depth", "pos", "why"}
+
+// Reasons in the why global.
+const (
+	whyBudget   = 1
+	whyBranches = 2
+	whyDepth    = 3
+)
+
+// meter is the state of rewriting one module.
+type meter struct {
+	mod        *wasm.Module
+	lay        *layout
+	imports    uint32 // imported functions
+	g0         uint32 // index of the first meter global
+	maxDepth   int
+	sites      []site
+	segments   [][]segment // per defined function
+	growOps    int         // memory.grow instructions found
+	localFuncs []uint32    // type index of each function, imports first
+}
+
+// rewrite meters every function body of the module in place.
+func (mt *meter) rewrite() error {
+	m := mt.mod
+	for _, imp := range m.ImportSection {
+		if imp.Type == wasm.ExternTypeFunc {
+			mt.localFuncs = append(mt.localFuncs, imp.DescFunc)
+			mt.imports++
+		}
+	}
+	mt.localFuncs = append(mt.localFuncs, m.FunctionSection...)
+	mt.g0 = uint32(len(m.GlobalSection))
+	for i, code := range m.CodeSection {
+		fn := mt.imports + uint32(i)
+		ti := mt.localFuncs[fn]
+		if int(ti) >= len(m.TypeSection) {
+			return compileErr(ErrMalformed, mt.lay.bodies[i], "function %d has type %d of %d", fn, ti, len(m.TypeSection))
+		}
+		body, segs, err := mt.function(fn, m.TypeSection[ti], code, mt.lay.bodies[i])
+		if err != nil {
+			return err
+		}
+		code.Body = body
+		code.LocalTypes = append(code.LocalTypes, wasm.ValueTypeI64)
+		mt.segments = append(mt.segments, segs)
+	}
+	for i := range numMeterGlobals {
+		t := &wasm.GlobalType{ValType: wasm.ValueTypeI64, Mutable: true}
+		init := &wasm.ConstantExpression{Opcode: wasm.OpcodeI64Const, Data: appendSLEB(nil, 0)}
+		if i >= gDepth {
+			t.ValType = wasm.ValueTypeI32
+			init = &wasm.ConstantExpression{Opcode: wasm.OpcodeI32Const, Data: appendSLEB(nil, 0)}
+		}
+		// A start function runs before the host can set budgets: give it the defaults.
+		switch i {
+		case gRemInstr:
+			init.Data = appendSLEB(nil, DefaultInstructionBudget)
+		case gRemBranch:
+			init.Data = appendSLEB(nil, DefaultBranchBudget)
+		case gPos:
+			init.Data = appendSLEB(nil, -1)
+		}
+		m.GlobalSection = append(m.GlobalSection, &wasm.Global{Type: t, Init: init})
+		m.ExportSection = append(m.ExportSection, &wasm.Export{Type: wasm.ExternTypeGlobal, Name: meterExportPrefix + meterGlobalNames[i], Index: mt.g0 + uint32(i)})
+	}
+	return nil
+}
+
+// boundary reports whether a segment ends with op: every instruction that
+// transfers control or can be the last before a branch target. Entering a
+// block is not one: its first instruction is reached only by falling in.
+func boundary(op uint32) bool {
+	switch op {
+	case opLoop, opIf, opElse, opEnd, opBr, opBrIf, opBrTable, opReturn, opCall, opCallIndirect, opUnreachable:
+		return true
+	}
+	return false
+}
+
+// function meters one body. The result is
+//
+//	depth check; block (result of the function); charge segment 0;
+//	original code, with a charge after every boundary, the position before
+//	every instruction that can trap and the depth decremented before every
+//	return; end; depth decrement; end
+//
+// Wrapping the body in a block keeps every branch depth valid: a branch to
+// the function's own label lands on the wrapper's end and so passes the
+// decrement.
+func (mt *meter) function(fn uint32, ft *wasm.FunctionType, code *wasm.Code, off int) ([]byte, []segment, error) {
+	b := code.Body
+	var ins []instr
+	depth := 0
+	for i := 0; i < len(b); {
+		in, err := decodeInstr(b, i, off)
+		if err != nil {
+			return nil, nil, err
+		}
+		switch in.op {
+		case opBlock, opLoop, opIf:
+			depth++
+		case opEnd:
+			depth--
+		case opMemoryGrow:
+			mt.growOps++
+		case opCall:
+			if int(in.idx) >= len(mt.localFuncs) {
+				return nil, nil, compileErr(ErrMalformed, off+in.start, "call to function %d of %d", in.idx, len(mt.localFuncs))
+			}
+		}
+		if depth < 0 && in.end != len(b) {
+			return nil, nil, compileErr(ErrMalformed, off+in.end, "code after the end of the function")
+		}
+		ins = append(ins, in)
+		i = in.end
+	}
+	if depth != -1 {
+		return nil, nil, compileErr(ErrMalformed, off+len(b), "function ends inside a block")
+	}
+	// Segments: segStart[k] is the segment that starts at instruction k.
+	var segs []segment
+	segOf := make([]int, len(ins))
+	cur := segment{off: off}
+	for k, in := range ins {
+		segOf[k] = len(segs)
+		cur.cost.add(classOf(in.op))
+		if boundary(in.op) || k == len(ins)-1 {
+			segs = append(segs, cur)
+			next := k + 1
+			cur = segment{loop: in.op == opLoop}
+			if next < len(ins) {
+				cur.off = off + ins[next].start
+			}
+		}
+	}
+	// The cost still to come in each segment after instruction k.
+	rest := make([]cost, len(ins))
+	var acc cost
+	for k := len(ins) - 1; k >= 0; k-- {
+		if k == len(ins)-1 || segOf[k+1] != segOf[k] {
+			acc = cost{}
+		}
+		rest[k] = acc
+		acc.add(classOf(ins[k].op))
+	}
+
+	out := make([]byte, 0, len(b)*2+64)
+	l := uint32(len(ft.Params) + len(code.LocalTypes)) // the scratch i64 local
+	entry := mt.addSite(site{kind: siteEntry, fn: fn, off: off})
+	out = mt.depthCheck(out, entry)
+	out = append(out, opBlock)
+	if len(ft.Results) == 0 {
+		out = append(out, 0x40)
+	} else {
+		out = append(out, ft.Results[0])
+	}
+	out = mt.charge(out, fn, segs[0], l)
+	for k, in := range ins {
+		if k1, _ := trapKinds(in.op); k1 != 0 || in.op == opCall && in.idx < mt.imports {
+			s := mt.addSite(site{kind: siteInstr, fn: fn, off: off + in.start, op: in.op, rest: rest[k]})
+			out = setPos(out, mt.g0, s)
+		}
+		if in.op == opReturn {
+			out = mt.depthDec(out)
+		}
+		out = append(out, b[in.start:in.end]...)
+		if k < len(ins)-1 && boundary(in.op) {
+			out = mt.charge(out, fn, segs[segOf[k+1]], l)
+		}
+	}
+	out = mt.depthDec(out)
+	out = append(out, opEnd)
+	return out, segs, nil
+}
+
+func (mt *meter) addSite(s site) int32 {
+	mt.sites = append(mt.sites, s)
+	return int32(len(mt.sites) - 1)
+}
+
+func setPos(out []byte, g0 uint32, s int32) []byte {
+	out = append(out, opI32Const)
+	out = appendSLEB(out, int64(s))
+	out = append(out, opGlobalSet)
+	return appendULEB(out, uint64(g0+gPos))
+}
+
+func (mt *meter) global(out []byte, op byte, g int) []byte {
+	out = append(out, op)
+	return appendULEB(out, uint64(mt.g0+uint32(g)))
+}
+
+// trapStub is `if; pos = site; why = why; unreachable; end`, run when the
+// condition on the stack is true.
+func (mt *meter) trapStub(out []byte, s int32, why int) []byte {
+	out = append(out, opIf, 0x40)
+	out = setPos(out, mt.g0, s)
+	out = append(out, opI32Const, byte(why))
+	out = mt.global(out, opGlobalSet, gWhy)
+	return append(out, opUnreachable, opEnd)
+}
+
+func (mt *meter) depthCheck(out []byte, s int32) []byte {
+	out = mt.global(out, opGlobalGet, gDepth)
+	out = append(out, opI32Const, 1, opI32Add)
+	out = mt.global(out, opGlobalSet, gDepth)
+	out = mt.global(out, opGlobalGet, gDepth)
+	out = append(out, opI32Const)
+	out = appendSLEB(out, int64(mt.maxDepth))
+	out = append(out, opI32GtU)
+	return mt.trapStub(out, s, whyDepth)
+}
+
+func (mt *meter) depthDec(out []byte) []byte {
+	out = mt.global(out, opGlobalGet, gDepth)
+	out = append(out, opI32Const, 1, opI32Sub)
+	return mt.global(out, opGlobalSet, gDepth)
+}
+
+// charge adds a segment's cost to the counters and traps when a budget goes
+// below zero, before any of the segment runs.
+func (mt *meter) charge(out []byte, fn uint32, seg segment, scratch uint32) []byte {
+	if seg.cost.total() == 0 && !seg.loop {
+		return out
+	}
+	s := mt.addSite(site{kind: siteSegment, fn: fn, off: seg.off, rest: seg.cost, loop: seg.loop})
+	lane := func(out []byte, g int, v uint64) []byte {
+		if v == 0 {
+			return out
+		}
+		out = mt.global(out, opGlobalGet, g)
+		out = append(out, opI64Const)
+		out = appendSLEB(out, int64(v))
+		out = append(out, opI64Add)
+		return mt.global(out, opGlobalSet, g)
+	}
+	out = lane(out, gLanes1, seg.cost.mem<<32|seg.cost.br)
+	out = lane(out, gLanes2, seg.cost.div<<32|seg.cost.call)
+	down := func(out []byte, g int, v uint64, why int) []byte {
+		out = mt.global(out, opGlobalGet, g)
+		out = append(out, opI64Const)
+		out = appendSLEB(out, int64(v))
+		out = append(out, opI64Sub, opLocalTee)
+		out = appendULEB(out, uint64(scratch))
+		out = mt.global(out, opGlobalSet, g)
+		out = append(out, opLocalGet)
+		out = appendULEB(out, uint64(scratch))
+		out = append(out, opI64Const, 0, opI64LtS)
+		return mt.trapStub(out, s, why)
+	}
+	if n := seg.cost.total(); n > 0 {
+		out = down(out, gRemInstr, n, whyBudget)
+	}
+	if seg.loop {
+		out = down(out, gRemBranch, 1, whyBranches)
+	}
+	return out
+}
