@@ -67,7 +67,8 @@ var moduleConfig = wazero.NewModuleConfig().WithName("").WithStartFunctions()
 
 // Instantiate makes a fresh instance. No WASI: the module sees its natives
 // and nothing else of the host (no clock, no files, no randomness). A
-// start function runs under the default budgets.
+// start function runs as a call with the default budgets; its trap is the
+// error.
 func (m *Module) Instantiate(host Host) (*Instance, error) {
 	in := &Instance{m: m, host: host, fns: map[string]*boundFunc{}, args: make([]uint64, 0, 3)}
 	in.ctx = callCtx{Context: experimental.WithMemoryAllocator(context.Background(), pageAllocator{}), in: in}
@@ -97,6 +98,12 @@ func (in *Instance) instantiate() error {
 	}
 	in.mem.m = mod.Memory()
 	clear(in.fns)
+	if in.m.hasStart {
+		if _, err := in.call(startExport, nil); err != nil {
+			in.Close()
+			return err
+		}
+	}
 	return nil
 }
 
@@ -128,9 +135,6 @@ func (in *Instance) bind(name string) (*boundFunc, error) {
 	if f, ok := in.fns[name]; ok {
 		return f, nil
 	}
-	if strings.HasPrefix(name, meterExportPrefix) {
-		return nil, &CompileError{Kind: ErrNoExport, Name: name, Offset: -1}
-	}
 	fn := in.mod.ExportedFunction(name)
 	if fn == nil {
 		return nil, &CompileError{Kind: ErrNoExport, Name: name, Offset: -1, Detail: "exports: " + strings.Join(in.m.Exports(), ", ")}
@@ -147,6 +151,13 @@ func (in *Instance) bind(name string) (*boundFunc, error) {
 // Call runs an exported function once with fresh counters. The Stats are
 // this call's, also when it traps; a trap is a *Trap.
 func (in *Instance) Call(export string, args ...uint64) (Result, error) {
+	if strings.HasPrefix(export, meterExportPrefix) {
+		return Result{}, &CompileError{Kind: ErrNoExport, Name: export, Offset: -1, Detail: "the name is the meter's"}
+	}
+	return in.call(export, args)
+}
+
+func (in *Instance) call(export string, args []uint64) (Result, error) {
 	if in.mod == nil {
 		return Result{}, errors.New("wasm: call on a closed instance")
 	}

@@ -70,6 +70,9 @@ const (
 
 const meterExportPrefix = "tinylab:meter:"
 
+// startExport is the name the module's start function is exported under.
+const startExport = meterExportPrefix + "start"
+
 var meterGlobalNames = [numMeterGlobals]string{"rem_instr", "rem_branch", "lanes1", "lanes2", "depth", "pos", "why"}
 
 // Reasons in the why global.
@@ -89,6 +92,7 @@ type meter struct {
 	sites      []site
 	segments   [][]segment // per defined function
 	growOps    int         // memory.grow instructions found
+	hasStart   bool        // the module had a start function (now exported as startExport)
 	localFuncs []uint32    // type index of each function, imports first
 }
 
@@ -117,21 +121,19 @@ func (mt *meter) rewrite() error {
 		code.LocalTypes = append(code.LocalTypes, wasm.ValueTypeI64)
 		mt.segments = append(mt.segments, segs)
 	}
+	if m.StartSection != nil {
+		// The host runs the start function itself, as an ordinary metered
+		// call, so that its traps are reported as any other.
+		m.ExportSection = append(m.ExportSection, &wasm.Export{Type: wasm.ExternTypeFunc, Name: startExport, Index: *m.StartSection})
+		m.StartSection = nil
+		mt.hasStart = true
+	}
 	for i := range numMeterGlobals {
 		t := &wasm.GlobalType{ValType: wasm.ValueTypeI64, Mutable: true}
 		init := &wasm.ConstantExpression{Opcode: wasm.OpcodeI64Const, Data: appendSLEB(nil, 0)}
 		if i >= gDepth {
 			t.ValType = wasm.ValueTypeI32
 			init = &wasm.ConstantExpression{Opcode: wasm.OpcodeI32Const, Data: appendSLEB(nil, 0)}
-		}
-		// A start function runs before the host can set budgets: give it the defaults.
-		switch i {
-		case gRemInstr:
-			init.Data = appendSLEB(nil, DefaultInstructionBudget)
-		case gRemBranch:
-			init.Data = appendSLEB(nil, DefaultBranchBudget)
-		case gPos:
-			init.Data = appendSLEB(nil, -1)
 		}
 		m.GlobalSection = append(m.GlobalSection, &wasm.Global{Type: t, Init: init})
 		m.ExportSection = append(m.ExportSection, &wasm.Export{Type: wasm.ExternTypeGlobal, Name: meterExportPrefix + meterGlobalNames[i], Index: mt.g0 + uint32(i)})

@@ -50,6 +50,7 @@ type Module struct {
 	dataEnd  int64 // -1 when the module does not export __data_end
 	dataSpan int   // end of the highest data segment
 	funcs    uint32
+	hasStart bool
 	size     int
 }
 
@@ -96,7 +97,7 @@ func Compile(code []byte, cfg Config) (*Module, error) {
 	if err := mt.rewrite(); err != nil {
 		return nil, err
 	}
-	m.sites, m.segments, m.canGrow = mt.sites, mt.segments, mt.growOps > 0
+	m.sites, m.segments, m.canGrow, m.hasStart = mt.sites, mt.segments, mt.growOps > 0, mt.hasStart
 	m.funcs = uint32(len(mt.localFuncs))
 	m.ram = m.charge()
 	bin := wbinary.EncodeModule(mod)
