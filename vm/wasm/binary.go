@@ -399,7 +399,7 @@ func scanLayout(b []byte) (*layout, error) {
 				s.i, s.end = fend, secEnd
 			}
 		case 11:
-			n, err := s.count("data count", 3)
+			n, err := s.count("data count", 2)
 			if err != nil {
 				return nil, err
 			}
