@@ -68,11 +68,18 @@ func (k Kind) String() string { n, _ := k.info(); return n }
 func (k Kind) Error() string { _, t := k.info(); return t }
 
 // Trap is every error a call returns once the module runs.
+//
+// Offset is exact for every kind but one: an out-of-bounds access in a
+// straight-line segment with several loads and stores names the first of
+// them (the fault is there or at a later access of the same segment),
+// because recording each access's position would cost more than the rest
+// of the meter. The counters stop at the instruction Offset names, so
+// Stats and Offset agree on every engine.
 type Trap struct {
 	Kind     Kind
 	Function string // name from the name section, else "$index"; "" when unknown
 	Index    int    // function index (imports first), -1 when unknown
-	Offset   int    // byte offset of the trapping instruction in the module binary, -1 when unknown
+	Offset   int    // byte offset of the trapping instruction in the module binary, -1 when unknown (see below)
 	Native   string // ErrNative: the native's name
 	Err      error  // cause (a native's error, wazero's message)
 }

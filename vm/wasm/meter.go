@@ -230,10 +230,20 @@ func (mt *meter) function(fn uint32, ft *wasm.FunctionType, code *wasm.Code, off
 		out = append(out, ft.Results[0])
 	}
 	out = mt.charge(out, fn, segs[0], l)
+	covered := -1 // segment whose memory accesses the last position covers
 	for k, in := range ins {
 		if k1, _ := trapKinds(in.op); k1 != 0 || in.op == opCall && in.idx < mt.imports {
-			s := mt.addSite(site{kind: siteInstr, fn: fn, off: off + in.start, op: in.op, rest: rest[k]})
-			out = setPos(out, mt.g0, s)
+			// Recording the position costs a global store; in hot loops most
+			// candidates are loads and stores, so one position covers all
+			// the accesses of a segment up to the next other candidate.
+			if k1 != ErrOutOfBounds || covered != segOf[k] {
+				s := mt.addSite(site{kind: siteInstr, fn: fn, off: off + in.start, op: in.op, rest: rest[k]})
+				out = setPos(out, mt.g0, s)
+				covered = -1
+				if k1 == ErrOutOfBounds {
+					covered = segOf[k]
+				}
+			}
 		}
 		if in.op == opReturn {
 			out = mt.depthDec(out)

@@ -34,6 +34,8 @@ func TestTraps(t *testing.T) {
 	cases := []tc{
 		{name: "out of bounds", spec: one(i32c(70000), load32(0), drop, i32c(1), drop), at: 4, kind: ErrOutOfBounds,
 			stats: Stats{Instructions: 2, ALU: 1, LoadStore: 1}},
+		{name: "second access of a segment", spec: one(i32c(0), load32(0), i32c(70000), load32(0), i32Add, drop), at: 2, kind: ErrOutOfBounds,
+			stats: Stats{Instructions: 2, ALU: 1, LoadStore: 1}},
 		{name: "store out of bounds", spec: one(i32c(65535), i32c(1), store32(0)), at: 6, kind: ErrOutOfBounds,
 			stats: Stats{Instructions: 3, ALU: 2, LoadStore: 1}},
 		{name: "divide by zero", spec: one(i32c(1), i32c(0), i32DivU, drop), at: 4, kind: ErrDivideByZero,
