@@ -144,13 +144,15 @@ func decodeInstr(b []byte, i, off int) (instr, error) {
 		if _, i, err = uleb(b, i, 32); err != nil {
 			return bad("type index")
 		}
-		if i >= len(b) {
+		// lld pads the table index to five bytes when clang enables
+		// reference types (clang-19's default), so read it as a number.
+		at := i
+		if v, i, err = uleb(b, i, 32); err != nil {
 			return bad("table index")
 		}
-		if b[i] != 0 {
-			return in, unsupported("reference types", off+i, "call_indirect on table %d", b[i])
+		if v != 0 {
+			return in, unsupported("reference types", off+at, "call_indirect on table %d", v)
 		}
-		i++
 	case op == 0x12 || op == 0x13:
 		return in, unsupported("tail calls", off+in.start, "return_call")
 	case op >= 0x06 && op <= 0x0a || op == 0x18 || op == 0x19:
