@@ -2,10 +2,12 @@ package wasm
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -43,17 +45,81 @@ func clang(t testing.TB, args ...string) {
 	}
 }
 
-// TestKernelsUpToDate rebuilds testdata/kernels.wasm and compares it with the
-// committed one.
-func TestKernelsUpToDate(t *testing.T) {
+// TestGeneratedUpToDate rebuilds the committed .wasm files (see the
+// go:generate lines) and compares them with what is committed.
+func TestGeneratedUpToDate(t *testing.T) {
 	haveClang(t)
-	out := filepath.Join(t.TempDir(), "kernels.wasm")
-	clang(t, wasmFlags(out, "testdata/kernels.c", "loop", "fletcher", "token")...)
-	got, _ := os.ReadFile(out)
-	want, err := os.ReadFile("testdata/kernels.wasm")
-	if err != nil || !bytes.Equal(got, want) {
-		t.Errorf("testdata/kernels.wasm is not what clang-19 builds from kernels.c: run go generate ./vm/wasm/")
+	for _, c := range []struct {
+		src     string
+		exports []string
+	}{
+		{"testdata/kernels.c", []string{"loop", "fletcher", "token"}},
+		{"testdata/hello.c", nil},
+	} {
+		want := strings.TrimSuffix(c.src, ".c") + ".wasm"
+		out := filepath.Join(t.TempDir(), "out.wasm")
+		clang(t, wasmFlags(out, c.src, c.exports...)...)
+		got, _ := os.ReadFile(out)
+		committed, err := os.ReadFile(want)
+		if err != nil || !bytes.Equal(got, committed) {
+			t.Errorf("%s is not what clang-19 builds from %s: run go generate ./vm/wasm/", want, c.src)
+		}
 	}
+}
+
+// TestHeaderContainer runs a container written against the user-facing
+// header (scenarios/builtin/containers/tinylab_wasm.h) through its hooks.
+func TestHeaderContainer(t *testing.T) {
+	bin, err := os.ReadFile("testdata/hello.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls []string
+	host := hostFunc(func(name string, args []uint64, mem *Memory) (uint64, error) {
+		switch name {
+		case "logger":
+			s, err := mem.ReadString(args[0], 64)
+			if err != nil {
+				return 0, err
+			}
+			calls = append(calls, "logger "+s)
+		case "fetch_local":
+			w, err := mem.Write(args[1], 4)
+			if err != nil {
+				return 0, err
+			}
+			copy(w, []byte{1, 0, 0, 0})
+			calls = append(calls, "fetch_local")
+		default:
+			calls = append(calls, name)
+		}
+		return 0, nil
+	})
+	onBoth(t, bin, Config{}, host, func(t *testing.T, in *Instance) string {
+		calls = nil
+		var names []string
+		for _, n := range in.Module().Imports() {
+			names = append(names, n.Name)
+		}
+		var log []string
+		for _, hook := range []string{"start", "loop", "loop", "loop", "stop"} {
+			res, err := in.Call(hook)
+			if err != nil {
+				t.Fatalf("%s: %v", hook, err)
+			}
+			log = append(log, fmt.Sprintf("%s=%d", hook, res.R0))
+		}
+		if got := strings.Join(log, " "); got != "start=0 loop=0 loop=0 loop=1 stop=0" {
+			t.Errorf("hooks: %s", got)
+		}
+		if got := strings.Join(calls, ","); got != "logger hello from wasm,heartbeat,heartbeat,heartbeat,fetch_local" {
+			t.Errorf("natives: %s", got)
+		}
+		if got := strings.Join(names, ","); got != "logger,heartbeat,fetch_local" || in.Module().RAM() > 2048 {
+			t.Errorf("imports %s, RAM %d", got, in.Module().RAM())
+		}
+		return strings.Join(log, " ") + strings.Join(calls, ",")
+	})
 }
 
 // The kernels' Go twins, as in vm/bench_test.go.
@@ -195,3 +261,5 @@ var (
 	testingNow   = time.Now
 	testingSince = time.Since
 )
+
+//go:generate clang-19 --target=wasm32-unknown-unknown -O2 -nostdlib -fno-builtin -Wl,--no-entry -Wl,--export=__heap_base -Wl,--export=__data_end -Wl,-z,stack-size=128 -Wl,--initial-memory=65536 -Wl,--strip-all -o testdata/hello.wasm testdata/hello.c
