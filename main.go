@@ -12,6 +12,7 @@ import (
 	"tinylab/suit/suitcli"
 	"tinylab/ui/uicli"
 	"tinylab/vm/vmcli"
+	"tinylab/vm/wasm/wasmcli"
 )
 
 // command is one subcommand: its name, a one-line summary for the help text,
@@ -26,6 +27,7 @@ type command struct {
 var commands = []command{
 	{"metadata", "make, show and check TinyContainer metadata and tokens", fwcli.Main},
 	{"vm", "run, assemble and disassemble eBPF programs (femto-container VM)", vmcli.Main},
+	{"wasm", "run and inspect WebAssembly containers (wazero, metered)", wasmcli.Main},
 	{"device", "run virtual boards headless in real time, printing their events", labcli.Device},
 	{"repo", "serve a folder as a CoAP update repository", labcli.Repo},
 	{"suit", "build, sign, inspect and verify SUIT updates (RIOT draft-09 or final)", suitcli.Main},
