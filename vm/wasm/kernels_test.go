@@ -12,11 +12,12 @@ import (
 	"time"
 )
 
-//go:generate clang-19 --target=wasm32-unknown-unknown -O2 -nostdlib -fno-builtin -Wl,--no-entry -Wl,--export=loop -Wl,--export=fletcher -Wl,--export=token -Wl,--export=__heap_base -Wl,--export=__data_end -Wl,-z,stack-size=128 -Wl,--initial-memory=65536 -Wl,--strip-all -o testdata/kernels.wasm testdata/kernels.c
+//go:generate clang-19 --target=wasm32-unknown-unknown -O2 -nostdlib -fno-builtin -Wl,--no-entry -Wl,--export=loop -Wl,--export=fletcher -Wl,--export=token -Wl,--export=__heap_base -Wl,--export=__data_end -Wl,-z,stack-size=128 -Wl,--global-base=16 -Wl,--initial-memory=65536 -Wl,--strip-all -o testdata/kernels.wasm testdata/kernels.c
 
 // wasmFlags are the flags every C test program is built with: upstream's
 // (examples/tinycontainer/containers/Makefile.wamr: one 64 KiB page, a
-// 128-byte stack, __heap_base and __data_end exported, no libc, no entry)
+// 128-byte stack, data from address 16, __heap_base and __data_end
+// exported, no libc, no entry)
 // without LTO, which needs nothing more than clang-19 and lld-19.
 func wasmFlags(out, src string, exports ...string) []string {
 	f := []string{"--target=wasm32-unknown-unknown", "-O2", "-nostdlib", "-fno-builtin",
@@ -25,7 +26,7 @@ func wasmFlags(out, src string, exports ...string) []string {
 		f = append(f, "-Wl,--export="+e)
 	}
 	return append(f, "-Wl,--export=__heap_base", "-Wl,--export=__data_end",
-		"-Wl,-z,stack-size=128", "-Wl,--initial-memory=65536", "-Wl,--strip-all", "-o", out, src)
+		"-Wl,-z,stack-size=128", "-Wl,--global-base=16", "-Wl,--initial-memory=65536", "-Wl,--strip-all", "-o", out, src)
 }
 
 // haveClang skips the test when clang-19 or wasm-ld-19 is missing.
@@ -252,8 +253,8 @@ func TestKernels(t *testing.T) {
 	if stats[0] != stats[1] {
 		t.Errorf("counts differ:\ninterpreter %+v\ncompiler    %+v", stats[0], stats[1])
 	}
-	if m, _ := Compile(kernels(t), Config{}); m.RAM() != 1152 {
-		t.Errorf("kernels RAM %d, want 1152 (1 KiB below the data, 128 bytes of stack)", m.RAM())
+	if m, _ := Compile(kernels(t), Config{}); m.RAM() != 144 {
+		t.Errorf("kernels RAM %d, want 144 (data from 16, no data, 128 bytes of stack)", m.RAM())
 	}
 }
 
@@ -262,4 +263,4 @@ var (
 	testingSince = time.Since
 )
 
-//go:generate clang-19 --target=wasm32-unknown-unknown -O2 -nostdlib -fno-builtin -Wl,--no-entry -Wl,--export=__heap_base -Wl,--export=__data_end -Wl,-z,stack-size=128 -Wl,--initial-memory=65536 -Wl,--strip-all -o testdata/hello.wasm testdata/hello.c
+//go:generate clang-19 --target=wasm32-unknown-unknown -O2 -nostdlib -fno-builtin -Wl,--no-entry -Wl,--export=__heap_base -Wl,--export=__data_end -Wl,-z,stack-size=128 -Wl,--global-base=16 -Wl,--initial-memory=65536 -Wl,--strip-all -o testdata/hello.wasm testdata/hello.c

@@ -6,7 +6,7 @@
  *     clang-19 --target=wasm32-unknown-unknown -O2 -nostdlib -fno-builtin \
  *         -Wl,--no-entry -Wl,--export=start -Wl,--export=loop -Wl,--export=stop \
  *         -Wl,--export=__heap_base -Wl,--export=__data_end \
- *         -Wl,-z,stack-size=128 -Wl,--initial-memory=65536 -Wl,--strip-all \
+ *         -Wl,-z,stack-size=128 -Wl,--global-base=16 -Wl,--initial-memory=65536 -Wl,--strip-all \
  *         -o my.wasm my.c
  *
  * (upstream TinyContainer's flags, examples/tinycontainer/containers/

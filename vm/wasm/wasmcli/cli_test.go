@@ -69,7 +69,7 @@ func TestRunJSON(t *testing.T) {
 		want string
 	}{
 		{[]string{"../testdata/hello.wasm", "--mem", "0a0b00"}, 0, `{"result":"0x15","error":null,"instructions":`},
-		{[]string{"../testdata/hello.wasm", "--export", "spin", "--budget", "1000"}, 1, `"error":{"kind":"out_of_budget","function":"$7","offset":401,"message":"out of budget in $7 at offset 0x191"},"instructions":1000,`},
+		{[]string{"../testdata/hello.wasm", "--export", "spin", "--budget", "1000"}, 1, `"error":{"kind":"out_of_budget","function":"$7","offset":400,"message":"out of budget in $7 at offset 0x190"},"instructions":1000,`},
 		{[]string{"../testdata/hello.wasm", "--export", "spin", "--branches", "10"}, 1, `"kind":"out_of_branches"`},
 		{[]string{simdFile}, 2, `"error":{"kind":"unsupported","function":"","offset":23,"message":"` + simdFile + `: unsupported feature SIMD at offset 0x17: opcode 0xfd"}`},
 		{[]string{"../testdata/hello.wasm", "--export", "nope"}, 2, `no export \"nope\" (exports: start, loop, stop, entry, spin)`},
