@@ -96,7 +96,11 @@ func (in *Instance) instantiate() error {
 		}
 		in.g[i] = g
 	}
-	in.mem.m = mod.Memory()
+	// A module without memory gives a typed nil: keep the view empty.
+	in.mem.m = nil
+	if in.m.hasMem {
+		in.mem.m = mod.Memory()
+	}
 	clear(in.fns)
 	if in.m.hasStart {
 		if _, err := in.call(startExport, nil); err != nil {

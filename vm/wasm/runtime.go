@@ -137,13 +137,12 @@ var errNoHost = errors.New("the instance has no host")
 func nativeFunc(i int) api.GoModuleFunc {
 	n := Natives[i]
 	np := len(n.Params)
-	return func(ctx context.Context, mod api.Module, stack []uint64) {
+	return func(ctx context.Context, _ api.Module, stack []uint64) {
 		c, ok := ctx.(*callCtx)
 		if !ok || c.in.host == nil {
 			panic(&nativeError{n.Name, errNoHost})
 		}
 		in := c.in
-		in.mem.m = mod.Memory()
 		args := append(in.args[:0], stack[:np]...)
 		r, err := in.host.Call(n.Name, args, &in.mem)
 		if err != nil {
