@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -55,7 +56,10 @@ type Instance struct {
 	mem     Memory
 	budgetI int64
 	budgetB int64
+	ref     *moduleRef // the live module, for the cleanup
 }
+
+type moduleRef struct{ mod api.Module }
 
 type boundFunc struct {
 	fn      api.Function
@@ -70,12 +74,19 @@ var moduleConfig = wazero.NewModuleConfig().WithName("").WithStartFunctions()
 // start function runs as a call with the default budgets; its trap is the
 // error.
 func (m *Module) Instantiate(host Host) (*Instance, error) {
-	in := &Instance{m: m, host: host, fns: map[string]*boundFunc{}, args: make([]uint64, 0, 3)}
+	in := &Instance{m: m, host: host, fns: map[string]*boundFunc{}, args: make([]uint64, 0, 3), ref: &moduleRef{}}
 	in.ctx = callCtx{Context: experimental.WithMemoryAllocator(context.Background(), pageAllocator{}), in: in}
 	in.SetBudgets(0, 0)
 	if err := in.instantiate(); err != nil {
 		return nil, err
 	}
+	// wazero's store keeps every module it instantiated: an instance
+	// dropped without Close would keep its memory mapped for good.
+	runtime.AddCleanup(in, func(r *moduleRef) {
+		if r.mod != nil {
+			r.mod.Close(context.Background())
+		}
+	}, in.ref)
 	return in, nil
 }
 
@@ -88,6 +99,7 @@ func (in *Instance) instantiate() error {
 		return &CompileError{Kind: ErrMalformed, Offset: -1, Detail: "cannot instantiate", Err: err}
 	}
 	in.mod = mod
+	in.ref.mod = mod
 	for i := range numMeterGlobals {
 		g, ok := mod.ExportedGlobal(meterExportPrefix + meterGlobalNames[i]).(api.MutableGlobal)
 		if !ok {
@@ -328,10 +340,7 @@ func traceFunction(err error) (uint32, bool) {
 
 // Reset gives the instance fresh globals and memory, as at instantiation.
 func (in *Instance) Reset() error {
-	if in.mod != nil {
-		in.mod.Close(context.Background())
-		in.mod = nil
-	}
+	in.Close()
 	return in.instantiate()
 }
 
@@ -341,14 +350,15 @@ func (in *Instance) Close() error {
 		return nil
 	}
 	err := in.mod.Close(context.Background())
-	in.mod = nil
+	in.mod, in.ref.mod = nil, nil
 	in.mem.m = nil
 	return err
 }
 
 // Memory is a bounds-checked view of an instance's linear memory: what
-// natives get. The slices it gives alias linear memory and are valid until
-// the module runs again.
+// natives get. The slices it gives alias linear memory: they are valid
+// until the module runs again and must not be kept past Close or Reset,
+// which unmap it.
 type Memory struct{ m api.Memory }
 
 // MemoryError is an access outside linear memory.
