@@ -310,7 +310,7 @@ func (in *Instance) siteFor(k Kind) (site, bool) {
 	case ErrOutOfBudget, ErrOutOfBranches:
 		return s, s.kind == siteSegment
 	case ErrNative:
-		return s, s.kind == siteInstr && s.op == opCall
+		return s, s.kind == siteInstr && (s.op == opCall || s.op == opCallIndirect)
 	}
 	if k == ErrStackExhausted {
 		return s, s.kind == siteEntry && api.DecodeI32(in.g[gWhy].Get()) == whyDepth

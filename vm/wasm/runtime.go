@@ -144,7 +144,7 @@ func nativeFunc(i int) api.GoModuleFunc {
 		}
 		in := c.in
 		args := append(in.args[:0], stack[:np]...)
-		r, err := in.host.Call(n.Name, args, &in.mem)
+		r, err := callHost(in.host, n.Name, args, &in.mem)
 		if err != nil {
 			panic(&nativeError{n.Name, err})
 		}
@@ -152,4 +152,15 @@ func nativeFunc(i int) api.GoModuleFunc {
 			stack[0] = r
 		}
 	}
+}
+
+// callHost calls the host, turning a panic of the host into its error so
+// that a broken native fails the call, not the process.
+func callHost(h Host, name string, args []uint64, mem *Memory) (r uint64, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r, err = 0, fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return h.Call(name, args, mem)
 }

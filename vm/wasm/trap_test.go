@@ -113,6 +113,18 @@ func TestTraps(t *testing.T) {
 	}
 }
 
+func TestNativePanics(t *testing.T) {
+	bin := build(modSpec{imports: []string{"heartbeat"}, memMin: -1, memMax: -1, funcs: []fnSpec{{name: "f", results: []ValType{I32}, body: call(0)}}}).bin
+	host := hostFunc(func(string, []uint64, *Memory) (uint64, error) { panic("broken host") })
+	onBoth(t, bin, Config{}, host, func(t *testing.T, in *Instance) string {
+		_, err := in.Call("f")
+		if !errors.Is(err, ErrNative) || !strings.Contains(err.Error(), "native heartbeat failed in $1 at offset") || !strings.Contains(err.Error(), "panic: broken host") {
+			t.Errorf("%v", err)
+		}
+		return fmt.Sprint(err)
+	})
+}
+
 func TestKindNames(t *testing.T) {
 	seen := map[string]bool{}
 	for k := ErrOutOfBounds; k <= ErrNoExport; k++ {
