@@ -185,10 +185,9 @@ func (in *Instance) call(export string, args []uint64) (Result, error) {
 		return Result{}, &CompileError{Kind: ErrNoExport, Name: export, Offset: -1, Detail: fmt.Sprintf("takes %d arguments, given %d", f.params, len(args))}
 	}
 	g := &in.g
-	g[gRemInstr].Set(uint64(in.budgetI))
-	g[gRemBranch].Set(uint64(in.budgetB))
-	g[gLanes1].Set(0)
-	g[gLanes2].Set(0)
+	g[gInstr].Set(uint64(in.budgetI))
+	g[gMem].Set(uint64(in.budgetB))
+	g[gDivCall].Set(0)
 	g[gDepth].Set(0)
 	g[gPos].Set(api.EncodeI32(-1))
 	g[gWhy].Set(0)
@@ -216,25 +215,35 @@ func (in *Instance) call(export string, args []uint64) (Result, error) {
 // stats reads the counters, less what was charged but did not run.
 func (in *Instance) stats(fix site, t *Trap) Stats {
 	g := &in.g
-	usedI := uint64(in.budgetI - int64(g[gRemInstr].Get()))
-	usedB := uint64(in.budgetB - int64(g[gRemBranch].Get()))
-	l1, l2 := g[gLanes1].Get(), g[gLanes2].Get()
-	s := Stats{LoadStore: l1 >> 32, Branch: l1 & 0xffffffff, Divide: l2 >> 32, Call: l2 & 0xffffffff}
+	remI, br := split(g[gInstr].Get())
+	remB, mem := split(g[gMem].Get())
+	dc := g[gDivCall].Get()
+	s := Stats{LoadStore: mem, Branch: br, Divide: dc >> 32, Call: dc & 0xffffffff}
+	usedI := uint64(in.budgetI - remI)
+	usedB := uint64(in.budgetB - remB)
 	r := fix.rest
+	loop := uint64(0)
+	if fix.loop {
+		loop = 1
+	}
 	switch {
-	case t != nil && t.Kind == ErrOutOfBudget:
-		// The check runs after the lanes were charged and before the branch.
-		usedI -= r.total()
 	case t != nil && t.Kind == ErrOutOfBranches:
-		usedI -= r.total()
+		// The loop check comes before the instruction count: only the
+		// divide, call and load/store counts and the iteration were charged.
+		s.LoadStore -= r.mem
+		s.Divide -= r.div
+		s.Call -= r.call
 		usedB--
+	case t != nil && t.Kind == ErrOutOfBudget:
+		usedB -= loop
+		fallthrough
 	default:
 		usedI -= r.total()
+		s.LoadStore -= r.mem
+		s.Branch -= r.br
+		s.Divide -= r.div
+		s.Call -= r.call
 	}
-	s.LoadStore -= r.mem
-	s.Branch -= r.br
-	s.Divide -= r.div
-	s.Call -= r.call
 	s.Instructions, s.Branches = usedI, usedB
 	s.ALU = usedI - s.LoadStore - s.Branch - s.Divide - s.Call
 	return s

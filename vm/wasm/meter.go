@@ -56,24 +56,33 @@ type segment struct {
 }
 
 // The meter's globals, appended after the module's own, and exported under
-// these names so the host can set budgets and read counters.
+// these names so the host can set budgets and read counters. Two counters
+// share each i64: a budget counting down in the low 32 bits (signed: below
+// zero traps) and a class count in the high 32 bits, so that most segments
+// pay for one read-modify-write instead of two. A borrow from the low half
+// is undone when reading (see split).
 const (
-	gRemInstr  = iota // i64: instructions left; below 0 traps
-	gRemBranch        // i64: loop iterations left; below 0 traps
-	gLanes1           // i64: load/store count << 32 | branch count
-	gLanes2           // i64: divide count << 32 | call count
-	gDepth            // i32: current call depth
-	gPos              // i32: index of the last site reached
-	gWhy              // i32: why the meter trapped (whyBudget...), 0 if it did not
+	gInstr   = iota // i64: branch-class count << 32 + instructions left
+	gMem            // i64: load/store count << 32 + loop iterations left
+	gDivCall        // i64: divide count << 32 | call count
+	gDepth          // i32: current call depth
+	gPos            // i32: index of the last site reached
+	gWhy            // i32: why the meter trapped (whyBudget...), 0 if it did not
 	numMeterGlobals
 )
+
+// split reads a shared counter: the signed low half and the high half.
+func split(v uint64) (low int64, high uint64) {
+	low = int64(int32(uint32(v)))
+	return low, (v - uint64(low)) >> 32
+}
 
 const meterExportPrefix = "tinylab:meter:"
 
 // startExport is the name the module's start function is exported under.
 const startExport = meterExportPrefix + "start"
 
-var meterGlobalNames = [numMeterGlobals]string{"rem_instr", "rem_branch", "lanes1", "lanes2", "depth", "pos", "why"}
+var meterGlobalNames = [numMeterGlobals]string{"instr", "mem", "divcall", "depth", "pos", "why"}
 
 // Reasons in the why global.
 const (
@@ -303,41 +312,44 @@ func (mt *meter) depthDec(out []byte) []byte {
 }
 
 // charge adds a segment's cost to the counters and traps when a budget goes
-// below zero, before any of the segment runs.
+// below zero, before any of the segment runs: first the divide and call
+// counts, then load/store with the loop-iteration budget, then the branch
+// count with the instruction budget (stats undoes exactly what a trap at
+// either check had charged).
 func (mt *meter) charge(out []byte, fn uint32, seg segment, scratch uint32) []byte {
-	if seg.cost.total() == 0 && !seg.loop {
+	n := seg.cost.total()
+	if n == 0 && !seg.loop {
 		return out
 	}
 	s := mt.addSite(site{kind: siteSegment, fn: fn, off: seg.off, rest: seg.cost, loop: seg.loop})
-	lane := func(out []byte, g int, v uint64) []byte {
-		if v == 0 {
-			return out
-		}
+	add := func(out []byte, g int, v int64, check bool, why int) []byte {
 		out = mt.global(out, opGlobalGet, g)
 		out = append(out, opI64Const)
-		out = appendSLEB(out, int64(v))
+		out = appendSLEB(out, v)
 		out = append(out, opI64Add)
-		return mt.global(out, opGlobalSet, g)
-	}
-	out = lane(out, gLanes1, seg.cost.mem<<32|seg.cost.br)
-	out = lane(out, gLanes2, seg.cost.div<<32|seg.cost.call)
-	down := func(out []byte, g int, v uint64, why int) []byte {
-		out = mt.global(out, opGlobalGet, g)
-		out = append(out, opI64Const)
-		out = appendSLEB(out, int64(v))
-		out = append(out, opI64Sub, opLocalTee)
+		if !check {
+			return mt.global(out, opGlobalSet, g)
+		}
+		out = append(out, opLocalTee)
 		out = appendULEB(out, uint64(scratch))
 		out = mt.global(out, opGlobalSet, g)
 		out = append(out, opLocalGet)
 		out = appendULEB(out, uint64(scratch))
-		out = append(out, opI64Const, 0, opI64LtS)
+		out = append(out, opI32WrapI64, opI32Const, 0, opI32LtS)
 		return mt.trapStub(out, s, why)
 	}
-	if n := seg.cost.total(); n > 0 {
-		out = down(out, gRemInstr, n, whyBudget)
+	if v := seg.cost.div<<32 | seg.cost.call; v != 0 {
+		out = add(out, gDivCall, int64(v), false, 0)
 	}
-	if seg.loop {
-		out = down(out, gRemBranch, 1, whyBranches)
+	if seg.loop || seg.cost.mem != 0 {
+		v := int64(seg.cost.mem << 32)
+		if seg.loop {
+			v--
+		}
+		out = add(out, gMem, v, seg.loop, whyBranches)
+	}
+	if n > 0 {
+		out = add(out, gInstr, int64(seg.cost.br<<32)-int64(n), true, whyBudget)
 	}
 	return out
 }

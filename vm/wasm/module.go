@@ -14,9 +14,9 @@ import (
 const (
 	DefaultInstructionBudget = 1 << 24 // as the eBPF VM
 	DefaultBranchBudget      = 1 << 20 // as the eBPF VM
-	// MaxInstructionBudget keeps every class counter inside its 32-bit lane.
-	MaxInstructionBudget = 1<<32 - 1<<21
-	MaxBranchBudget      = 1 << 62
+	// The budgets count down in 32-bit halves of the meter's counters.
+	MaxInstructionBudget = 1<<31 - 1
+	MaxBranchBudget      = 1<<31 - 1
 	DefaultMaxPages      = 1 // one 64 KiB page, as upstream's containers
 	DefaultMaxCallDepth  = 64
 	MaxCallDepthLimit    = 1024 // below wazero's interpreter frame limit

@@ -49,9 +49,9 @@ const (
 	opI32Add       = 0x6a
 	opI32Sub       = 0x6b
 	opI32GtU       = 0x4b
-	opI64LtS       = 0x53
+	opI32LtS       = 0x48
+	opI32WrapI64   = 0xa7
 	opI64Add       = 0x7c
-	opI64Sub       = 0x7d
 	opPrefixMisc   = 0xfc
 )
 
