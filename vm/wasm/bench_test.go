@@ -160,7 +160,7 @@ func BenchmarkInstantiate(b *testing.B) {
 }
 
 // BenchmarkInstances1000 holds 1,000 running instances (each has 4 KiB of
-// context at its heap base and has run the state machine over its start)
+// context at its heap base and has run its three exports)
 // and reports the host memory
 // each costs: Go heap, and resident memory as the kernel counts it (Linux).
 func BenchmarkInstances1000(b *testing.B) {
@@ -183,8 +183,14 @@ func BenchmarkInstances1000(b *testing.B) {
 					}
 					w, _ := in.Memory().Write(m.HeapBase(), len(text))
 					copy(w, text)
-					if _, err := in.Call("token", m.HeapBase(), 64); err != nil {
-						b.Fatal(err)
+					// Three exports called, as an agent calls start, loop and stop.
+					for _, c := range []struct {
+						fn   string
+						args []uint64
+					}{{"loop", []uint64{10}}, {"fletcher", []uint64{m.HeapBase(), 64}}, {"token", []uint64{m.HeapBase(), 64}}} {
+						if _, err := in.Call(c.fn, c.args...); err != nil {
+							b.Fatal(err)
+						}
 					}
 					ins[i] = in
 				}

@@ -155,3 +155,23 @@ func TestNativeSignatures(t *testing.T) {
 		})
 	}
 }
+
+func TestManyParameters(t *testing.T) {
+	// Five parameters: past the dispatcher, through a function of its own.
+	p := []ValType{I32, I32, I32, I32, I64}
+	bin := build(modSpec{memMin: -1, memMax: -1, funcs: []fnSpec{
+		{name: "sum", params: p, results: []ValType{I64}, body: cat(lget(0), lget(1), i32Add, lget(2), i32Add, lget(3), i32Add, i64ExtendU, lget(4), i64Add)},
+		{name: "f32", params: []ValType{F32}, results: []ValType{F32}, body: lget(0)},
+	}}).bin
+	onBoth(t, bin, Config{}, nil, func(t *testing.T, in *Instance) string {
+		res, err := in.Call("sum", 1, 2, 3, 4, 1<<40)
+		if err != nil || res.R0 != 10+1<<40 || res.Stats.Instructions != 10 {
+			t.Errorf("sum: %s", outcome(res, err))
+		}
+		f, err2 := in.Call("f32", 0x3fc00000)
+		if err2 != nil || f.R0 != 0x3fc00000 {
+			t.Errorf("f32: %s", outcome(f, err2))
+		}
+		return outcome(res, err) + outcome(f, err2)
+	})
+}

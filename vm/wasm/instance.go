@@ -50,6 +50,7 @@ type Instance struct {
 	mod     api.Module
 	g       [numMeterGlobals]api.MutableGlobal
 	fns     map[string]*boundFunc
+	disp    api.Function // the meter's dispatcher
 	stack   []uint64
 	args    []uint64
 	ctx     callCtx
@@ -114,6 +115,10 @@ func (in *Instance) instantiate() error {
 		in.mem.m = mod.Memory()
 	}
 	clear(in.fns)
+	in.disp = nil // bound at the first call: it costs a stack
+	if len(in.stack) < 1+maxDispatchParams {
+		in.stack = make([]uint64, 1+maxDispatchParams)
+	}
 	if in.m.hasStart {
 		if _, err := in.call(startExport, nil); err != nil {
 			in.Close()
@@ -164,6 +169,36 @@ func (in *Instance) bind(name string) (*boundFunc, error) {
 	return f, nil
 }
 
+// target is the function to call for an export and how many results it
+// gives: the dispatcher, or for an export with many parameters its own.
+func (in *Instance) target(export string, nargs int) (api.Function, int, error) {
+	e, ok := in.m.Export(export)
+	if !ok && export == startExport && in.m.hasStart {
+		e, ok = Export{Name: export}, true
+	}
+	if !ok {
+		return nil, 0, &CompileError{Kind: ErrNoExport, Name: export, Offset: -1, Detail: "exports: " + strings.Join(in.m.Exports(), ", ")}
+	}
+	_, dispatched := in.m.cases[export]
+	if dispatched && in.disp == nil {
+		in.disp = in.mod.ExportedFunction(callExport)
+	}
+	if dispatched && export == startExport {
+		return in.disp, 0, nil
+	}
+	if nargs != len(e.Params) {
+		return nil, 0, &CompileError{Kind: ErrNoExport, Name: export, Offset: -1, Detail: fmt.Sprintf("takes %d arguments, given %d", len(e.Params), nargs)}
+	}
+	if dispatched {
+		return in.disp, len(e.Results), nil
+	}
+	f, err := in.bind(export)
+	if err != nil {
+		return nil, 0, err
+	}
+	return f.fn, f.results, nil
+}
+
 // Call runs an exported function once with fresh counters. The Stats are
 // this call's, also when it traps; a trap is a *Trap.
 func (in *Instance) Call(export string, args ...uint64) (Result, error) {
@@ -177,12 +212,9 @@ func (in *Instance) call(export string, args []uint64) (Result, error) {
 	if in.mod == nil {
 		return Result{}, errors.New("wasm: call on a closed instance")
 	}
-	f, err := in.bind(export)
+	fn, results, err := in.target(export, len(args))
 	if err != nil {
 		return Result{}, err
-	}
-	if len(args) != f.params {
-		return Result{}, &CompileError{Kind: ErrNoExport, Name: export, Offset: -1, Detail: fmt.Sprintf("takes %d arguments, given %d", f.params, len(args))}
 	}
 	g := &in.g
 	g[gInstr].Set(uint64(in.budgetI))
@@ -192,10 +224,15 @@ func (in *Instance) call(export string, args []uint64) (Result, error) {
 	g[gPos].Set(api.EncodeI32(-1))
 	g[gWhy].Set(0)
 	stack := in.stack
-	copy(stack, args)
-	err = f.fn.CallWithStack(&in.ctx, stack)
+	if fn == in.disp {
+		stack[0] = uint64(in.m.cases[export])
+		copy(stack[1:], args)
+	} else {
+		copy(stack, args)
+	}
+	err = fn.CallWithStack(&in.ctx, stack)
 	var res Result
-	if err == nil && f.results > 0 {
+	if err == nil && results > 0 {
 		res.R0 = stack[0]
 	}
 	var t *Trap

@@ -82,6 +82,13 @@ const meterExportPrefix = "tinylab:meter:"
 // startExport is the name the module's start function is exported under.
 const startExport = meterExportPrefix + "start"
 
+// callExport is the dispatcher every call goes through (see dispatcher).
+const callExport = meterExportPrefix + "call"
+
+// maxDispatchParams is the most parameters an export may take to be called
+// through the dispatcher; one with more gets a wazero function of its own.
+const maxDispatchParams = 4
+
 var meterGlobalNames = [numMeterGlobals]string{"instr", "mem", "divcall", "depth", "pos", "why"}
 
 // Reasons in the why global.
@@ -102,6 +109,7 @@ type meter struct {
 	segments   [][]segment // per defined function
 	growOps    int         // memory.grow instructions found
 	hasStart   bool        // the module had a start function (now exported as startExport)
+	cases      map[string]int // export name -> its case in the dispatcher
 	localFuncs []uint32    // type index of each function, imports first
 }
 
@@ -137,6 +145,7 @@ func (mt *meter) rewrite() error {
 		m.StartSection = nil
 		mt.hasStart = true
 	}
+	mt.dispatcher()
 	for i := range numMeterGlobals {
 		t := &wasm.GlobalType{ValType: wasm.ValueTypeI64, Mutable: true}
 		init := &wasm.ConstantExpression{Opcode: wasm.OpcodeI64Const, Data: appendSLEB(nil, 0)}
@@ -148,6 +157,75 @@ func (mt *meter) rewrite() error {
 		m.ExportSection = append(m.ExportSection, &wasm.Export{Type: wasm.ExternTypeGlobal, Name: meterExportPrefix + meterGlobalNames[i], Index: mt.g0 + uint32(i)})
 	}
 	return nil
+}
+
+// dispatcher adds one exported function, call(case i32, a0..a3 i64) i64,
+// that calls the export numbered case with its arguments converted from
+// i64 and gives its result as i64. wazero gives every exported function it
+// hands out its own 10 KiB stack on the compiler engine; going through one
+// keeps an instance with start, loop and stop at one stack.
+func (mt *meter) dispatcher() {
+	m := mt.mod
+	mt.cases = map[string]int{}
+	var calls [][]byte
+	for _, e := range m.ExportSection {
+		if e.Type != wasm.ExternTypeFunc || int(e.Index) >= len(mt.localFuncs) {
+			continue
+		}
+		ft := m.TypeSection[mt.localFuncs[e.Index]]
+		if len(ft.Params) > maxDispatchParams || len(ft.Results) > 1 {
+			continue
+		}
+		var c []byte
+		for j, p := range ft.Params {
+			c = append(c, opLocalGet, byte(1+j))
+			switch ValType(p) {
+			case I32:
+				c = append(c, opI32WrapI64)
+			case F32:
+				c = append(c, opI32WrapI64, 0xbe) // f32.reinterpret_i32
+			case F64:
+				c = append(c, 0xbf) // f64.reinterpret_i64
+			}
+		}
+		c = append(c, opCall)
+		c = appendULEB(c, uint64(e.Index))
+		if len(ft.Results) == 0 {
+			c = append(c, opI64Const, 0)
+		} else {
+			switch ValType(ft.Results[0]) {
+			case I32:
+				c = append(c, 0xad) // i64.extend_i32_u
+			case F32:
+				c = append(c, 0xbc, 0xad) // i32.reinterpret_f32, i64.extend_i32_u
+			case F64:
+				c = append(c, 0xbd) // i64.reinterpret_f64
+			}
+		}
+		mt.cases[e.Name] = len(calls)
+		calls = append(calls, append(c, opReturn))
+	}
+	n := len(calls)
+	var body []byte
+	for range n + 1 {
+		body = append(body, opBlock, 0x40)
+	}
+	body = append(body, opLocalGet, 0, opBrTable)
+	body = appendULEB(body, uint64(n))
+	for i := range n {
+		body = appendULEB(body, uint64(i))
+	}
+	body = appendULEB(body, uint64(n))
+	for _, c := range calls {
+		body = append(body, opEnd)
+		body = append(body, c...)
+	}
+	body = append(body, opEnd, opI64Const, 0, opEnd)
+	i64 := wasm.ValueTypeI64
+	m.TypeSection = append(m.TypeSection, &wasm.FunctionType{Params: []wasm.ValueType{wasm.ValueTypeI32, i64, i64, i64, i64}, Results: []wasm.ValueType{i64}})
+	m.FunctionSection = append(m.FunctionSection, uint32(len(m.TypeSection)-1))
+	m.CodeSection = append(m.CodeSection, &wasm.Code{Body: body})
+	m.ExportSection = append(m.ExportSection, &wasm.Export{Type: wasm.ExternTypeFunc, Name: callExport, Index: uint32(len(mt.localFuncs))})
 }
 
 // boundary reports whether a segment ends with op: every instruction that

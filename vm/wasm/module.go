@@ -51,6 +51,7 @@ type Module struct {
 	dataSpan int   // end of the highest data segment
 	funcs    uint32
 	hasStart bool
+	cases    map[string]int // export -> case of the meter's dispatcher
 	size     int
 }
 
@@ -97,7 +98,7 @@ func Compile(code []byte, cfg Config) (*Module, error) {
 	if err := mt.rewrite(); err != nil {
 		return nil, err
 	}
-	m.sites, m.segments, m.canGrow, m.hasStart = mt.sites, mt.segments, mt.growOps > 0, mt.hasStart
+	m.sites, m.segments, m.canGrow, m.hasStart, m.cases = mt.sites, mt.segments, mt.growOps > 0, mt.hasStart, mt.cases
 	m.funcs = uint32(len(mt.localFuncs))
 	m.ram = m.charge()
 	bin := wbinary.EncodeModule(mod)
