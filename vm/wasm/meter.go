@@ -106,11 +106,11 @@ type meter struct {
 	g0         uint32 // index of the first meter global
 	maxDepth   int
 	sites      []site
-	segments   [][]segment // per defined function
-	growOps    int         // memory.grow instructions found
-	hasStart   bool        // the module had a start function (now exported as startExport)
+	segments   [][]segment    // per defined function
+	growOps    int            // memory.grow instructions found
+	hasStart   bool           // the module had a start function (now exported as startExport)
 	cases      map[string]int // export name -> its case in the dispatcher
-	localFuncs []uint32    // type index of each function, imports first
+	localFuncs []uint32       // type index of each function, imports first
 }
 
 // rewrite meters every function body of the module in place.
