@@ -31,6 +31,14 @@
 // are in the code, they are the same under wazero's interpreter and its
 // compiler; the tests run every program on both and compare.
 //
+// The counters are three i64 globals, each holding a budget that counts
+// down in its low half (instructions; loop iterations) and a class count in
+// its high half (branch; load/store), plus divide and call counts: most
+// segments pay one read-modify-write and one compare. A position is stored
+// before each instruction that can trap, except that the loads and stores
+// of a segment share one (see Trap): stores to globals are what the
+// compiled code pays most for.
+//
 // Budgets are exact: a call that executes N instructions passes with a
 // budget of N and traps with N-1, after exactly the instructions that fit.
 // Branches counts loop iterations (each entry into a loop body): the only
@@ -72,7 +80,10 @@
 //
 // One wazero runtime per engine is made on first use, with a compilation
 // cache, and kept: modules compile into it, instances are cheap (tens of
-// microseconds). Auto is the compiler where wazero has one (amd64, arm64)
+// microseconds). Every call goes through one dispatcher function the meter
+// adds (an export number and up to four arguments), because wazero gives
+// each exported function handed out its own 10 KiB stack on the compiler:
+// an instance with start, loop and stop holds one. Auto is the compiler where wazero has one (amd64, arm64)
 // and the interpreter elsewhere. Measure with
 // `go test -run '^$' -bench . -count 6 ./vm/wasm/` and benchstat; the
 // kernels are the eBPF VM's (vm/bench_test.go), in C.

@@ -184,3 +184,37 @@ func TestReset(t *testing.T) {
 		return log
 	})
 }
+
+func TestInstantiateFails(t *testing.T) {
+	// A data segment past the end of memory: refused at instantiation.
+	bin := build(modSpec{memMin: 1, memMax: -1, data: []dataSpec{{off: 65535, init: []byte("ab")}}}).bin
+	for _, e := range engines {
+		m, err := Compile(bin, Config{Engine: e})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.Instantiate(nil); err == nil {
+			t.Errorf("%s: instantiated a data segment outside memory", e)
+		} else if _, ok := KindOf(err); !ok {
+			t.Errorf("%s: untyped error %v", e, err)
+		}
+	}
+	if _, err := Compile(bin, Config{MaxPages: 1 << 20}); !errors.Is(err, ErrTooManyPages) {
+		t.Errorf("a slot beyond 4 GiB: %v", err)
+	}
+}
+
+func TestEngines(t *testing.T) {
+	if Auto.Resolve() == Auto || Interpreter.Resolve() != Interpreter || Compiler.Resolve() != Compiler {
+		t.Errorf("Resolve: %s %s %s", Auto.Resolve(), Interpreter.Resolve(), Compiler.Resolve())
+	}
+	m, err := Compile(bodyModule(i32c(1), drop), Config{})
+	if err != nil || m.Engine() != Auto.Resolve() {
+		t.Errorf("Auto compiles on %v: %v", m.Engine(), err)
+	}
+	for _, e := range []Engine{Auto, Interpreter, Compiler} {
+		if e.String() == "" {
+			t.Error("engine without a name")
+		}
+	}
+}

@@ -21,6 +21,7 @@ const (
 	DefaultMaxCallDepth  = 64
 	MaxCallDepthLimit    = 1024 // below wazero's interpreter frame limit
 	PageSize             = 65536
+	maxPages             = 65536 // 4 GiB, all a 32-bit address reaches
 )
 
 // Config says how a module is compiled.
@@ -70,6 +71,9 @@ func (e Export) String() string { return e.Name + signature(e.Params, e.Results)
 func Compile(code []byte, cfg Config) (*Module, error) {
 	if cfg.MaxPages == 0 {
 		cfg.MaxPages = DefaultMaxPages
+	}
+	if cfg.MaxPages > maxPages {
+		return nil, compileErr(ErrTooManyPages, -1, "a slot of %d pages: wasm32 has at most %d", cfg.MaxPages, maxPages)
 	}
 	if cfg.MaxCallDepth <= 0 {
 		cfg.MaxCallDepth = DefaultMaxCallDepth
