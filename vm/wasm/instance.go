@@ -306,7 +306,7 @@ func (in *Instance) trapOf(err error, fix *site) *Trap {
 	var ne *nativeError
 	why := 0
 	if in.mod != nil {
-		why = int(api.DecodeI32(in.g[gWhy].Get()))
+		why = int(api.DecodeI32(in.g[gWhy].Get()) & 3)
 	}
 	switch {
 	case errors.As(err, &ne):
@@ -348,18 +348,23 @@ func (in *Instance) siteFor(k Kind) (site, bool) {
 		return site{}, false
 	}
 	p := api.DecodeI32(in.g[gPos].Get())
+	why := api.DecodeI32(in.g[gWhy].Get())
+	if why != 0 {
+		// A meter check failed: the site came with it.
+		p = why >> 2
+	}
 	if p < 0 || int(p) >= len(in.m.sites) {
 		return site{}, false
 	}
 	s := in.m.sites[p]
 	switch k {
 	case ErrOutOfBudget, ErrOutOfBranches:
-		return s, s.kind == siteSegment
+		return s, why != 0 && s.kind == siteSegment
 	case ErrNative:
 		return s, s.kind == siteInstr && (s.op == opCall || s.op == opCallIndirect)
 	}
 	if k == ErrStackExhausted {
-		return s, s.kind == siteEntry && api.DecodeI32(in.g[gWhy].Get()) == whyDepth
+		return s, why&3 == whyDepth && s.kind == siteEntry
 	}
 	k1, k2 := trapKinds(s.op)
 	return s, s.kind == siteInstr && (k == k1 || k == k2)

@@ -1,6 +1,7 @@
 package wasm
 
 import (
+	"fmt"
 	"github.com/tetratelabs/wabin/wasm"
 )
 
@@ -67,7 +68,7 @@ const (
 	gDivCall        // i64: divide count << 32 | call count
 	gDepth          // i32: current call depth
 	gPos            // i32: index of the last site reached
-	gWhy            // i32: why the meter trapped (whyBudget...), 0 if it did not
+	gWhy            // i32: site << 2 | why the meter trapped (whyBudget...), 0 if it did not
 	numMeterGlobals
 )
 
@@ -84,6 +85,12 @@ const startExport = meterExportPrefix + "start"
 
 // callExport is the dispatcher every call goes through (see dispatcher).
 const callExport = meterExportPrefix + "call"
+
+// MaxSegments bounds the straight-line segments of a module: wazero's
+// compiler takes time superlinear in the branches of a function, and a
+// container's code has a few hundred (tens of thousands would stall a
+// board for seconds at provisioning).
+const MaxSegments = 4096
 
 // maxDispatchParams is the most parameters an export may take to be called
 // through the dispatcher; one with more gets a wazero function of its own.
@@ -110,7 +117,8 @@ type meter struct {
 	growOps    int            // memory.grow instructions found
 	hasStart   bool           // the module had a start function (now exported as startExport)
 	cases      map[string]int // export name -> its case in the dispatcher
-	localFuncs []uint32       // type index of each function, imports first
+	nsegs      int
+	localFuncs []uint32 // type index of each function, imports first
 }
 
 // rewrite meters every function body of the module in place.
@@ -133,6 +141,10 @@ func (mt *meter) rewrite() error {
 		body, segs, err := mt.function(fn, m.TypeSection[ti], code, mt.lay.bodies[i])
 		if err != nil {
 			return err
+		}
+		if mt.nsegs += len(segs); mt.nsegs > MaxSegments {
+			return &CompileError{Kind: ErrUnsupported, Feature: "size", Offset: mt.lay.bodies[i],
+				Detail: fmt.Sprintf("more than %d straight-line segments (wazero's compiler would take seconds)", MaxSegments)}
 		}
 		code.Body = body
 		code.LocalTypes = append(code.LocalTypes, wasm.ValueTypeI64)
@@ -241,10 +253,11 @@ func boundary(op uint32) bool {
 
 // function meters one body. The result is
 //
-//	depth check; block (result of the function); charge segment 0;
-//	original code, with a charge after every boundary, the position before
-//	every instruction that can trap and the depth decremented before every
-//	return; end; depth decrement; end
+//	block (result i32); depth check; block (result of the function);
+//	charge segment 0; original code, with a charge after every boundary,
+//	the position before every instruction that can trap and the depth
+//	decremented before every return; end; depth decrement; return;
+//	end; why = the code a failed check branched out with; unreachable; end
 //
 // Wrapping the body in a block keeps every branch depth valid: a branch to
 // the function's own label lands on the wrapper's end and so passes the
@@ -309,6 +322,7 @@ func (mt *meter) function(fn uint32, ft *wasm.FunctionType, code *wasm.Code, off
 	out := make([]byte, 0, len(b)*2+64)
 	l := uint32(len(ft.Params) + len(code.LocalTypes)) // the scratch i64 local
 	entry := mt.addSite(site{kind: siteEntry, fn: fn, off: off})
+	out = append(out, opBlock, byte(I32)) // the trap block: every check branches out of it
 	out = mt.depthCheck(out, entry)
 	out = append(out, opBlock)
 	if len(ft.Results) == 0 {
@@ -316,7 +330,8 @@ func (mt *meter) function(fn uint32, ft *wasm.FunctionType, code *wasm.Code, off
 	} else {
 		out = append(out, ft.Results[0])
 	}
-	out = mt.charge(out, fn, segs[0], l)
+	out = mt.charge(out, fn, segs[0], l, 1)
+	nest := 0     // blocks open inside the wrapper
 	covered := -1 // segment whose memory accesses the last position covers
 	for k, in := range ins {
 		if k1, _ := trapKinds(in.op); k1 != 0 || in.op == opCall && in.idx < mt.imports {
@@ -336,12 +351,20 @@ func (mt *meter) function(fn uint32, ft *wasm.FunctionType, code *wasm.Code, off
 			out = mt.depthDec(out)
 		}
 		out = append(out, b[in.start:in.end]...)
+		switch in.op {
+		case opBlock, opLoop, opIf:
+			nest++
+		case opEnd:
+			nest--
+		}
 		if k < len(ins)-1 && boundary(in.op) {
-			out = mt.charge(out, fn, segs[segOf[k+1]], l)
+			out = mt.charge(out, fn, segs[segOf[k+1]], l, uint32(nest+1))
 		}
 	}
 	out = mt.depthDec(out)
-	out = append(out, opEnd)
+	out = append(out, opReturn, opEnd)
+	out = mt.global(out, opGlobalSet, gWhy)
+	out = append(out, opUnreachable, opEnd)
 	return out, segs, nil
 }
 
@@ -362,17 +385,25 @@ func (mt *meter) global(out []byte, op byte, g int) []byte {
 	return appendULEB(out, uint64(mt.g0+uint32(g)))
 }
 
-// trapStub is `if; pos = site; why = why; unreachable; end`, run when the
-// condition on the stack is true.
-func (mt *meter) trapStub(out []byte, s int32, why int) []byte {
-	out = append(out, opIf, 0x40)
-	out = setPos(out, mt.g0, s)
-	out = append(out, opI32Const, byte(why))
-	out = mt.global(out, opGlobalSet, gWhy)
-	return append(out, opUnreachable, opEnd)
+// checkStart pushes the code a check leaves in the why global if it fails:
+// the site and the reason.
+func checkStart(out []byte, s int32, why int) []byte {
+	out = append(out, opI32Const)
+	return appendSLEB(out, int64(s)<<2|int64(why))
+}
+
+// checkEnd branches to the trap block (label) with the code when the
+// condition on the stack is true, and drops the code when it is not. A
+// branch keeps wazero's code to one block per function where an if per
+// check would add one per segment (its compiler is superlinear in blocks).
+func checkEnd(out []byte, label uint32) []byte {
+	out = append(out, opBrIf)
+	out = appendULEB(out, uint64(label))
+	return append(out, opDrop)
 }
 
 func (mt *meter) depthCheck(out []byte, s int32) []byte {
+	out = checkStart(out, s, whyDepth)
 	out = mt.global(out, opGlobalGet, gDepth)
 	out = append(out, opI32Const, 1, opI32Add)
 	out = mt.global(out, opGlobalSet, gDepth)
@@ -380,7 +411,7 @@ func (mt *meter) depthCheck(out []byte, s int32) []byte {
 	out = append(out, opI32Const)
 	out = appendSLEB(out, int64(mt.maxDepth))
 	out = append(out, opI32GtU)
-	return mt.trapStub(out, s, whyDepth)
+	return checkEnd(out, 0)
 }
 
 func (mt *meter) depthDec(out []byte) []byte {
@@ -394,13 +425,16 @@ func (mt *meter) depthDec(out []byte) []byte {
 // counts, then load/store with the loop-iteration budget, then the branch
 // count with the instruction budget (stats undoes exactly what a trap at
 // either check had charged).
-func (mt *meter) charge(out []byte, fn uint32, seg segment, scratch uint32) []byte {
+func (mt *meter) charge(out []byte, fn uint32, seg segment, scratch, trapLabel uint32) []byte {
 	n := seg.cost.total()
 	if n == 0 && !seg.loop {
 		return out
 	}
 	s := mt.addSite(site{kind: siteSegment, fn: fn, off: seg.off, rest: seg.cost, loop: seg.loop})
 	add := func(out []byte, g int, v int64, check bool, why int) []byte {
+		if check {
+			out = checkStart(out, s, why)
+		}
 		out = mt.global(out, opGlobalGet, g)
 		out = append(out, opI64Const)
 		out = appendSLEB(out, v)
@@ -414,7 +448,7 @@ func (mt *meter) charge(out []byte, fn uint32, seg segment, scratch uint32) []by
 		out = append(out, opLocalGet)
 		out = appendULEB(out, uint64(scratch))
 		out = append(out, opI32WrapI64, opI32Const, 0, opI32LtS)
-		return mt.trapStub(out, s, why)
+		return checkEnd(out, trapLabel)
 	}
 	if v := seg.cost.div<<32 | seg.cost.call; v != 0 {
 		out = add(out, gDivCall, int64(v), false, 0)
