@@ -50,7 +50,6 @@ type Module struct {
 	heapBase int64 // -1 when the module does not export __heap_base
 	dataEnd  int64 // -1 when the module does not export __data_end
 	dataSpan int   // end of the highest data segment
-	funcs    uint32
 	hasStart bool
 	cases    map[string]int // export -> case of the meter's dispatcher
 	size     int
@@ -103,7 +102,6 @@ func Compile(code []byte, cfg Config) (*Module, error) {
 		return nil, err
 	}
 	m.sites, m.segments, m.canGrow, m.hasStart, m.cases = mt.sites, mt.segments, mt.growOps > 0, mt.hasStart, mt.cases
-	m.funcs = uint32(len(mt.localFuncs))
 	m.ram = m.charge()
 	bin := wbinary.EncodeModule(mod)
 	m.compiled, err = rt.CompileModule(context.Background(), bin)
