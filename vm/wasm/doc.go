@@ -20,9 +20,10 @@
 // br_table, return, call, call_indirect, unreachable; entering a block is
 // not one, it is only ever fallen into), and each segment starts with code
 // that adds its static cost, by class, to counters held in mutable globals
-// appended to the module, and traps (unreachable, after recording why in
-// another global) when the instruction or loop-iteration budget goes below
-// zero, before any of the segment runs. A depth global, raised at each
+// appended to the module, and traps when the instruction or loop-iteration
+// budget goes below zero, before any of the segment runs: a failed check
+// branches, with a code naming its site and reason, to one trap block per
+// function, which stores the code in a global and executes unreachable. A depth global, raised at each
 // function entry and lowered at each exit (the body is wrapped in a block
 // so that a branch to the function's label passes the exit too), bounds
 // recursion. A position global records the last place that can trap, so a
