@@ -57,3 +57,21 @@ func TestHostile(t *testing.T) {
 		gi.Close()
 	}
 }
+
+// TestDeepFatRecursion recurses as deep as a module may with as many locals
+// as a function may have: bounded host memory, the right trap.
+func TestDeepFatRecursion(t *testing.T) {
+	bin := build(modSpec{memMin: -1, memMax: -1, funcs: []fnSpec{{name: "f", locals: i32s(maxLocals), body: cat(i32c(1), lset(5), call(0))}}}).bin
+	for _, e := range engines {
+		m, err := Compile(bin, Config{Engine: e, MaxCallDepth: MaxCallDepthLimit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, _ := m.Instantiate(nil)
+		res, err := in.Call("f")
+		if !errors.Is(err, ErrStackExhausted) || res.Stats.Call != MaxCallDepthLimit {
+			t.Errorf("%s: %v after %+v", e, err, res.Stats)
+		}
+		in.Close()
+	}
+}
