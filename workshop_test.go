@@ -99,23 +99,25 @@ expect() { want=$1; shift; i=0; while :; do out=$(timeout 10 "$@" 2>&1) || true
 // tampered code. The README's ports are swapped for free ones; nothing else
 // changes, so the test fails when the README and tinylab disagree.
 func TestREADMEWorkshop(t *testing.T) {
-	for _, tool := range []string{"coap-client-notls", "clang-19", "timeout", "dd"} {
+	for _, tool := range []string{"coap-client-notls", "clang-19", "wasm-ld-19", "timeout", "dd"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed (libcoap3-bin, clang-19, coreutils); the workshop needs it", tool)
+			t.Skipf("%s is not installed (libcoap3-bin, clang-19, lld-19, coreutils); the workshop needs it", tool)
 		}
 	}
 	blocks := workshopBlocks(t)
 	dir := t.TempDir()
-	hdr, err := os.ReadFile("scenarios/builtin/containers/tinylab.h")
-	if err != nil {
-		t.Fatal(err)
-	}
 	inc := filepath.Join(dir, "scenarios/builtin/containers")
 	if err := os.MkdirAll(inc, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(inc, "tinylab.h"), hdr, 0o644); err != nil {
-		t.Fatal(err)
+	for _, h := range []string{"tinylab.h", "tinylab_wasm.h"} {
+		hdr, err := os.ReadFile("scenarios/builtin/containers/" + h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(inc, h), hdr, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// the asm and C blocks name their file in their first line
 	name := regexp.MustCompile(`^(?:#|/\*) (\w+\.(?:asm|c)):`)
@@ -128,8 +130,8 @@ func TestREADMEWorkshop(t *testing.T) {
 			files++
 		}
 	}
-	if files != 2 {
-		t.Fatalf("the workshop should give hello.asm and hello.c, found %d named blocks", files)
+	if files != 3 {
+		t.Fatalf("the workshop should give hello.asm, hello.c and hello_wasm.c, found %d named blocks", files)
 	}
 	script := workshopScript(blocks)
 	for _, port := range []string{"5683", "5684"} {
