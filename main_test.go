@@ -45,6 +45,7 @@ func TestScripts(t *testing.T) {
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"coapwait": coapWait,
+			"waitfile": waitFile,
 		},
 	})
 }
@@ -88,4 +89,24 @@ func coapWait(ts *testscript.TestScript, neg bool, args []string) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	ts.Fatalf("%s never answered %q; last answer:\n%s", args[0], args[1], last)
+}
+
+// waitFile waits until a file (a background command's redirected output)
+// contains the text, for at most 30 seconds:
+//
+//	waitfile FILE TEXT
+func waitFile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: waitfile FILE TEXT")
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	var last []byte
+	for time.Now().Before(deadline) {
+		last, _ = os.ReadFile(ts.MkAbs(args[0]))
+		if strings.Contains(string(last), args[1]) {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	ts.Fatalf("%s never said %q; it holds:\n%s", args[0], args[1], last)
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/fxamacker/cbor/v2"
 	"github.com/plgd-dev/go-coap/v3/message"
@@ -24,7 +25,22 @@ import (
 // in the device's world, so it sees a consistent device.
 func (d *Device) Handler() mux.Handler {
 	uploads := &coapnet.Uploads{Max: maxManifest}
+	nons := &nonSeen{}
 	return mux.HandlerFunc(func(w mux.ResponseWriter, r *mux.Message) {
+		switch {
+		case r.Type() == message.Reset:
+			d.env.Do(func() { d.observers.reset(d, w.Conn(), r.MessageID()) })
+			return
+		case r.Code() == codes.Empty:
+			// an ACK go-coap passes on: nothing to answer
+			return
+		}
+		if r.Type() == message.NonConfirmable {
+			if nons.dup(w.Conn().RemoteAddr().String(), r.MessageID()) {
+				return
+			}
+			defer answerNon(w)
+		}
 		path, _ := r.Options().Path()
 		path = "/" + strings.Trim(path, "/")
 		var body []byte
@@ -49,22 +65,81 @@ func (d *Device) Handler() mux.Handler {
 	})
 }
 
+// nonWindow is how many recent NON requests the device remembers to drop
+// their duplicates (RFC 7252 §4.5), a fixed ring as a constrained device
+// would keep rather than NON_LIFETIME's worth.
+const nonWindow = 64
+
+// nonSeen remembers the peer and message id of recent NON requests. go-coap
+// deduplicates through its response cache, which answerNon bypasses.
+type nonSeen struct {
+	mu   sync.Mutex
+	ring [nonWindow]struct {
+		peer string
+		mid  int32
+	}
+	next int
+}
+
+// dup reports whether the request was seen, and remembers it if not.
+func (n *nonSeen) dup(peer string, mid int32) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, e := range n.ring {
+		if e.peer == peer && e.mid == mid {
+			return true
+		}
+	}
+	n.ring[n.next].peer, n.ring[n.next].mid = peer, mid
+	n.next = (n.next + 1) % nonWindow
+	return false
+}
+
+// answerNon sends the answer to a non-confirmable request as a
+// non-confirmable message (RFC 7252 §5.2.3). go-coap would make it
+// confirmable, so it goes out here and go-coap is told there is nothing left.
+func answerNon(w mux.ResponseWriter) {
+	m := w.Message()
+	if !m.IsModified() {
+		return
+	}
+	m.SetType(message.NonConfirmable)
+	m.SetMessageID(-1)
+	_ = w.Conn().WriteMessage(m)
+	m.SetModified(false)
+}
+
 func text(w mux.ResponseWriter, code codes.Code, s string) {
 	_ = w.SetResponse(code, message.TextPlain, strings.NewReader(s))
 }
 
-// accept is the content format a request asks for: CBOR unless it says
-// JSON (50) or text (0).
-func accept(r *mux.Message) message.MediaType {
-	if a, err := r.Options().Accept(); err == nil && (a == message.AppJSON || a == message.TextPlain) {
-		return a
+// accept is the content format a request asks for: CBOR (60) unless it
+// says JSON (50) or text (0); false when it asks for one the device does
+// not offer.
+func accept(r *mux.Message) (message.MediaType, bool) {
+	a, err := r.Options().Accept()
+	if err != nil {
+		return message.AppCBOR, true
 	}
-	return message.AppCBOR
+	switch a {
+	case message.AppCBOR, message.AppJSON, message.TextPlain:
+		return a, true
+	}
+	return a, false
 }
 
-// encode answers v in the content format the request asks for.
-func encode(w mux.ResponseWriter, r *mux.Message, code codes.Code, v any, plain func() string) {
-	cf := accept(r)
+// notAcceptable is 4.06 for an Accept the resource does not offer.
+func notAcceptable(w mux.ResponseWriter, a message.MediaType, offered string) {
+	text(w, codes.NotAcceptable, fmt.Sprintf("Accept %d is not offered; this resource has %s", a, offered))
+}
+
+// encode answers v in the content format the request asks for, or 4.06.
+func encode(w mux.ResponseWriter, r *mux.Message, code codes.Code, v any, plain func() string, opts ...message.Option) {
+	cf, ok := accept(r)
+	if !ok {
+		notAcceptable(w, cf, "60 (CBOR), 50 (JSON) or 0 (text)")
+		return
+	}
 	var b []byte
 	var err error
 	switch cf {
@@ -79,7 +154,7 @@ func encode(w mux.ResponseWriter, r *mux.Message, code codes.Code, v any, plain 
 		text(w, codes.InternalServerError, err.Error())
 		return
 	}
-	_ = coapnet.WriteBody(w, r, code, cf, b)
+	_ = coapnet.WriteBody(w, r, code, cf, b, opts...)
 }
 
 var cborEnc, _ = cbor.CanonicalEncOptions().EncMode()
@@ -98,6 +173,10 @@ func (d *Device) serve(w mux.ResponseWriter, r *mux.Message, path string, body [
 	method := r.Code()
 	switch {
 	case path == "/.well-known/core" && method == codes.GET:
+		if a, err := r.Options().Accept(); err == nil && a != message.AppLinkFormat {
+			notAcceptable(w, a, "40 (link format)")
+			return
+		}
 		_ = coapnet.WriteBody(w, r, codes.Content, message.AppLinkFormat, []byte(d.links()))
 	case path == "/riot/board" && method == codes.GET:
 		text(w, codes.Content, d.cfg.Board.Name)
@@ -203,7 +282,7 @@ func (d *Device) statusDoc() statusDoc {
 		ns = "ram"
 	}
 	return statusDoc{
-		SeqNo: d.Sequence(ns), State: s.State, Namespace: ns, Sequences: d.Sequences(),
+		SeqNo: d.Highest(ns), State: s.State, Namespace: ns, Sequences: d.Sequences(),
 		Last:     lastDoc{Code: s.Last.Code, Result: s.Last.Result, Step: s.LastStep, Message: s.Last.Message},
 		Slots:    d.Slots(),
 		Progress: progressDoc{Done: s.Done, Total: s.Total, Component: s.Component},
@@ -225,10 +304,21 @@ func (d *Device) serveList(w mux.ResponseWriter, r *mux.Message) {
 	for _, c := range d.Containers() {
 		list = append(list, c.Info())
 	}
-	if obs, err := r.Options().Observe(); err == nil {
-		d.observers.update(w, r, "", obs, accept(r))
+	encode(w, r, codes.Content, list, func() string { return containersText(list) }, d.observe(w, r, "/containers", "")...)
+}
+
+// observe registers or deregisters a GET carrying Observe whose Accept the
+// resource can answer, and returns the options its answer carries.
+func (d *Device) observe(w mux.ResponseWriter, r *mux.Message, path, uid string) []message.Option {
+	obs, err := r.Options().Observe()
+	if err != nil {
+		return nil
 	}
-	encode(w, r, codes.Content, list, func() string { return containersText(list) })
+	cf, ok := accept(r)
+	if !ok {
+		return nil
+	}
+	return d.observers.update(d, w, r, path, uid, obs, cf)
 }
 
 func containersText(list []ContainerInfo) string {
@@ -247,11 +337,8 @@ func (d *Device) serveContainer(w mux.ResponseWriter, r *mux.Message, uid string
 	}
 	switch r.Code() {
 	case codes.GET:
-		if obs, err := r.Options().Observe(); err == nil {
-			d.observers.update(w, r, uid, obs, accept(r))
-		}
 		info := c.Info()
-		encode(w, r, codes.Content, info, func() string { return containersText([]ContainerInfo{info}) })
+		encode(w, r, codes.Content, info, func() string { return containersText([]ContainerInfo{info}) }, d.observe(w, r, "/containers/"+uid, uid)...)
 	case codes.POST, codes.PUT:
 		b, _ := r.ReadBody()
 		var err error

@@ -27,6 +27,11 @@ type Config struct {
 	UpstreamSigning bool
 	// Trust are the SUIT manifest signers the device accepts.
 	Trust []suit.PublicKey
+	// SeqPerContainer gives each container its own SUIT sequence number
+	// (the RAM slots share one). RIOT keeps one per device: a manifest must
+	// be above the highest stored in any storage (suit_storage_get_highest_seq_no),
+	// and that is the default. Every check says which numbering it used.
+	SeqPerContainer bool
 
 	Store      Store // nil: an in-process store (survives power cuts only)
 	PersistRAM bool  // keep RIOT's RAM slots across power cuts (a state folder)

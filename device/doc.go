@@ -38,6 +38,11 @@
 // the device itself. A runtime registers itself in the builtin list from
 // its own file, so adding one touches neither the agent nor the natives.
 //
+// SUIT anti-rollback follows RIOT: one sequence number per device, the
+// highest stored in any storage (suit_storage_get_highest_seq_no), which
+// every manifest, RAM slot or container, must exceed. Config.SeqPerContainer
+// is tinylab's divergence, one number per container, and its check says so.
+//
 // device imports vm, suit and firewall; it must never import lab, scenarios or
 // ui (tests may use lab/sim, which imports nothing of the project).
 package device

@@ -146,12 +146,26 @@ func TestLoopReturnFinishesAndLifetimeStops(t *testing.T) {
 	log := r.log(KindState)
 	for _, want := range []string{
 		"00:02.000 dev container done: RUNNING -> STOPPING (loop() returned 7: finished)",
-		"00:02.000 dev container life: RUNNING -> STOPPING (lifetime reached: 4 loops)",
+		"00:02.000 dev container life: RUNNING -> STOPPING (lifetime reached: 4 loops (loop_max_lifetime))",
 		"dev container life: STOPPING -> READY (stopped)",
 	} {
 		if !strings.Contains(log, want) {
 			t.Errorf("missing %q in\n%s", want, log)
 		}
+	}
+}
+
+// TestDefaultLifetimeSaysSo: with the default 1,000-loop lifetime a
+// container stops after 16 min 40 s at one loop a second, and the reason
+// says the limit was the default one.
+func TestDefaultLifetimeSaysSo(t *testing.T) {
+	r := newRig(t, nil)
+	r.load(spec{uid: "long", src: heartbeatSrc, grants: []string{"heartbeat"}, timing: firewall.DefaultTiming})
+	r.do(func() { _ = r.d.Start("long") })
+	r.advance(16*time.Minute + 41*time.Second)
+	want := "16:40.000 dev container long: RUNNING -> STOPPING (lifetime reached: 1000 loops (default loop_max_lifetime;"
+	if log := r.log(KindState); !strings.Contains(log, want) {
+		t.Fatalf("missing %q in\n%s", want, log)
 	}
 }
 

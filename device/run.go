@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"tinylab/firewall"
 )
 
 func msDuration(ms uint32) time.Duration { return time.Duration(ms) * time.Millisecond }
@@ -78,11 +80,21 @@ func (c *Container) tick() {
 	case r0 != 0:
 		c.stop(fmt.Sprintf("loop() returned %d: finished", int64(r0)))
 	case c.Timing().LoopMaxLifetime > 0 && c.loops >= uint64(c.Timing().LoopMaxLifetime):
-		c.stop(fmt.Sprintf("lifetime reached: %d loops", c.loops))
+		c.stop(lifetimeReason(c.loops, c.Timing().LoopMaxLifetime))
 	default:
 		c.nextLoop += c.period()
 		c.loopTimer.Reset(c.nextLoop)
 	}
+}
+
+// lifetimeReason says why a container stopped after its last loop, and
+// whether the lifetime is the default one, which ends a long demo's
+// containers after 16 min 40 s at one loop a second without anyone asking.
+func lifetimeReason(loops uint64, lifetime uint32) string {
+	if lifetime == firewall.DefaultTiming.LoopMaxLifetime {
+		return fmt.Sprintf("lifetime reached: %d loops (default loop_max_lifetime; metadata create --lifetime or a scenario's limits: lifetime sets another)", loops)
+	}
+	return fmt.Sprintf("lifetime reached: %d loops (loop_max_lifetime)", loops)
 }
 
 // stop ends a running container: RUNNING -> STOPPING, its stop() hook, READY.

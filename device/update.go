@@ -341,16 +341,42 @@ func containerPolicy(m *suit.Manifest) error {
 	return nil
 }
 
-// seqStore keeps one namespace's sequence number in flash.
+// seqStore keeps the sequence number of the namespace an update installs
+// into in flash. The number a manifest must exceed is, as in RIOT, the
+// highest of every namespace; with Config.SeqPerContainer it is the
+// namespace's own.
 type seqStore struct {
 	d  *Device
 	ns string
 }
 
-func (s *seqStore) Load() (uint64, error) { return s.d.seqs[s.ns], nil }
+// Highest is the number a manifest must exceed: the highest stored on the
+// device (RIOT's suit_storage_get_highest_seq_no), or with SeqPerContainer
+// the namespace's own.
+func (d *Device) Highest(ns string) uint64 {
+	if d.cfg.SeqPerContainer {
+		return d.seqs[ns]
+	}
+	var hi uint64
+	for _, n := range d.seqs {
+		hi = max(hi, n)
+	}
+	return hi
+}
+
+func (s *seqStore) Load() (uint64, error) { return s.d.Highest(s.ns), nil }
+
+// Scope names the numbering in the sequence-number check's log line when it
+// is not RIOT's.
+func (s *seqStore) Scope() string {
+	if !s.d.cfg.SeqPerContainer {
+		return ""
+	}
+	return "per-container numbering, not RIOT's one per device: " + s.ns
+}
 
 func (s *seqStore) Store(seq uint64) error {
-	if cur := s.d.seqs[s.ns]; seq <= cur {
+	if cur := s.d.Highest(s.ns); seq <= cur {
 		return &suit.Error{Code: suit.CodeSequenceNumber, Step: suit.StepInstall, Msg: fmt.Sprintf("stored sequence number %d, refusing %d", cur, seq)}
 	}
 	if err := s.d.cfg.Store.Put("seq/"+s.ns, []byte(strconv.FormatUint(seq, 10))); err != nil {

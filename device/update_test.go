@@ -18,6 +18,8 @@ import (
 
 	"tinylab/device/coapnet"
 	"tinylab/suit"
+	"tinylab/vm/asm"
+	"tinylab/vm/rbf"
 )
 
 // files is a minimal CoAP file server for the tests: the lab's repository
@@ -390,5 +392,68 @@ func TestTriggerErrors(t *testing.T) {
 	res := sr.update(sr.files.srv.URI() + "/missing.suit")
 	if res.Code == 0 || !strings.Contains(res.Message, "manifest download") {
 		t.Fatalf("missing manifest: %+v", res)
+	}
+}
+
+// publishRAM puts a RAM-slot image (RIOT's .ram.0) and its signed manifest
+// on the file server and returns the manifest's URI.
+func (sr *suitRig) publishRAM(seq uint64) string {
+	t := sr.t
+	img, err := asm.Assemble("mov %r0, 42\nexit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := rbf.Encode(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := fmt.Sprintf("/ram/v%d", seq)
+	spec := suit.Spec{Format: suit.FormatDraft09, Sequence: seq, VendorID: suit.VendorID(), ClassID: suit.ClassID(sr.d.cfg.Board.Name),
+		Components: []suit.ComponentSpec{{ID: suit.ComponentID{[]byte("ram"), []byte("0")}, URI: sr.files.srv.URI() + dir + ".bin", Digest: sha256.Sum256(code), Size: uint64(len(code))}}}
+	sr.files.put(dir+".bin", code)
+	env, err := suit.Create(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if env, err = suit.Sign(env, sr.signer); err != nil {
+		t.Fatal(err)
+	}
+	return sr.files.put(dir+".suit", env)
+}
+
+// TestOneSequenceNumberPerDevice follows RIOT: a manifest must be above the
+// highest sequence number stored in any storage
+// (suit_storage_get_highest_seq_no), so a RAM-slot image at seq 1 is refused
+// while a container is at seq 2. Per-container numbering is an option, and
+// its check says it is not RIOT's.
+func TestOneSequenceNumberPerDevice(t *testing.T) {
+	v := spec{uid: "coach", src: heartbeatSrc, grants: []string{"heartbeat"}}
+	for _, tc := range []struct {
+		name         string
+		perContainer bool
+		code         int
+		msg          string
+	}{
+		{"riot", false, int(suit.CodeSequenceNumber), "Manifest seq_no: 1, highest available: 2; seq_nr <= running image"},
+		{"per-container", true, 0, "Manifest seq_no: 1, highest available: 0 (per-container numbering, not RIOT's one per device: ram)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sr := newSuitRig(t, func(c *Config) { c.SeqPerContainer = tc.perContainer })
+			if res := sr.update(sr.publish(release{s: v, seq: 2})); res.Code != 0 {
+				t.Fatalf("container at seq 2: %+v", res)
+			}
+			res := sr.update(sr.publishRAM(1))
+			if res.Code != tc.code {
+				t.Fatalf("RAM manifest at seq 1: %+v\n%s", res, sr.log(KindSuitStep))
+			}
+			if log := sr.log(KindSuitStep); !strings.Contains(log, tc.msg) {
+				t.Fatalf("no %q in\n%s", tc.msg, log)
+			}
+			var status statusDoc
+			sr.do(func() { status = sr.d.statusDoc() })
+			if want := uint64(2); !tc.perContainer && status.SeqNo != want {
+				t.Fatalf("/suit/status seq_no %d, want the device's highest %d", status.SeqNo, want)
+			}
+		})
 	}
 }

@@ -16,6 +16,10 @@ type Spec struct {
 	Timing    Timing
 	Code      []byte
 	Data      []byte
+	// Upstream writes tokens as the TinyPART/RIOT tinycontainer branch
+	// loads them (IssueUpstreamToken): portable to the real TinyContainer,
+	// but their signatures are not standard COSE and name no algorithm.
+	Upstream bool
 }
 
 // Build makes signed metadata for spec: the syscall-mask token over the
@@ -29,16 +33,24 @@ func Build(spec Spec, owner ed25519.PrivateKey) ([]byte, error) {
 	if spec.Timing.LoopPeriodMS == 0 {
 		return nil, fmt.Errorf("%w: loop period must be more than 0 ms", ErrBadSpec)
 	}
-	maskTok, err := IssueToken(Claims{Bitmask: spec.Grants.Bytes()}, owner)
+	issue := IssueToken
+	if spec.Upstream {
+		issue = IssueUpstreamToken
+		if n := len(spec.Grants.Bytes()); n > 4 {
+			// memmgr_getsyscallmask reads at most a uint32
+			return nil, fmt.Errorf("%w: upstream reads a syscall mask of at most 4 bytes, this one has %d", ErrBadSpec, n)
+		}
+	}
+	maskTok, err := issue(Claims{Bitmask: spec.Grants.Bytes()}, owner)
 	if err != nil {
 		return nil, err
 	}
 	dataSum, codeSum := sha256.Sum256(spec.Data), sha256.Sum256(spec.Code)
-	dataTok, err := IssueToken(Claims{SHA256: dataSum[:]}, owner)
+	dataTok, err := issue(Claims{SHA256: dataSum[:]}, owner)
 	if err != nil {
 		return nil, err
 	}
-	codeTok, err := IssueToken(Claims{SHA256: codeSum[:]}, owner)
+	codeTok, err := issue(Claims{SHA256: codeSum[:]}, owner)
 	if err != nil {
 		return nil, err
 	}
@@ -56,8 +68,11 @@ func Build(spec Spec, owner ed25519.PrivateKey) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %w", ErrBadSpec, err)
 	}
 	cut := len(out) - len(codeTok)
+	if spec.Upstream && len(codeTok) != UpstreamTokenSize {
+		return nil, fmt.Errorf("%w: a hash token of %d bytes, upstream cuts %d", ErrBadSpec, len(codeTok), UpstreamTokenSize)
+	}
 	sum := sha256.Sum256(out[:cut])
-	metaTok, err := IssueToken(Claims{SHA256: sum[:]}, owner)
+	metaTok, err := issue(Claims{SHA256: sum[:]}, owner)
 	if err != nil {
 		return nil, err
 	}

@@ -141,6 +141,29 @@ func IssueToken(c Claims, key ed25519.PrivateKey) ([]byte, error) {
 	return msg.MarshalCBOR()
 }
 
+// UpstreamTokenSize is the size of a hash token as upstream writes and
+// expects it: memmgr_check_metadata hashes the metadata without its last 111
+// bytes ("cwt token size"), an untagged COSE_Sign1 with empty headers over
+// {-65537: bstr .size 32}.
+const UpstreamTokenSize = 111
+
+// IssueUpstreamToken signs claims the way the TinyPART/RIOT tinycontainer
+// branch verifies them: an untagged COSE_Sign1 with an empty protected bstr
+// and an empty unprotected map (cwt_parse refuses anything else), the
+// Ed25519 signature over the raw claim bytes (cwt_verify hands the payload,
+// not the Sig_structure, to crypto_sign_verify). Standard COSE verifiers
+// refuse it; tinylab accepts it in SigningUpstreamRaw mode.
+func IssueUpstreamToken(c Claims, key ed25519.PrivateKey) ([]byte, error) {
+	if len(key) != ed25519.PrivateKeySize {
+		return nil, fmt.Errorf("%w: Ed25519 private key of %d bytes, want %d", ErrBadKey, len(key), ed25519.PrivateKeySize)
+	}
+	payload, err := c.Encode()
+	if err != nil {
+		return nil, err
+	}
+	return encMode.Marshal([]any{[]byte{}, map[int]any{}, payload, ed25519.Sign(key, payload)})
+}
+
 // TokenResult is the outcome of checking one token.
 type TokenResult struct {
 	Kind   TokenKind

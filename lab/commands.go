@@ -236,12 +236,13 @@ func (l *Lab) Update(id, name string, o UpdateOptions) (*Release, error) {
 		board = device.DefaultBoard
 	}
 	if o.Seq == 0 {
-		// The same definition goes to another device as the same release;
-		// a new definition (a new version) takes the next sequence number.
-		if rel := l.latest(def.Name, board); rel != nil && o.Attack == NoAttack {
+		// The same definition goes to another device as the same release
+		// while the device would take it; a new definition (a new version)
+		// takes the next sequence number.
+		if rel := l.latest(def.Name, board); rel != nil && o.Attack == NoAttack && rel.Seq > l.highest(n, def.UID) {
 			o.Seq = rel.Seq
 		} else {
-			o.Seq = l.nextSeq(def.UID)
+			o.Seq = l.nextSeq(def.UID, n.Spec.SeqPerContainer)
 		}
 	}
 	// A clean release of this uid and sequence number already published is
@@ -367,7 +368,11 @@ func (l *Lab) Grant(id, name string, call firewall.Call, revoke bool) (*Release,
 	}
 	// The new version comes after every one published, counted before the
 	// stale releases of this definition are forgotten.
-	seq := l.nextSeq(cur.UID)
+	n, err := l.node(id)
+	if err != nil {
+		return nil, err
+	}
+	seq := l.nextSeq(cur.UID, n.Spec.SeqPerContainer)
 	l.mu.Lock()
 	def := l.defs[name]
 	l.releases = slices.DeleteFunc(l.releases, func(r *Release) bool { return r.Def == name })

@@ -53,6 +53,7 @@ type DeviceSpec struct {
 	Restart         device.RestartPolicy
 	Watchdog        device.Watchdog
 	UpstreamSigning bool
+	SeqPerContainer bool   // one SUIT sequence number per container, not RIOT's one per device
 	Listen          string // "host:port" to listen on; "" picks a free port on Options.Host
 	Off             bool   // stay powered off until PowerOn
 	// Owners and Trust add keys the device trusts besides the lab's parties
@@ -251,7 +252,7 @@ func (l *Lab) AddDevice(spec DeviceSpec) (*Node, error) {
 	}
 	cfg := device.Config{
 		ID: spec.ID, Board: board, Seed: l.opts.Seed ^ hashString(spec.ID), Peers: spec.Peers,
-		UpstreamSigning: spec.UpstreamSigning, Watchdog: spec.Watchdog, Restart: spec.Restart, PinRuntime: spec.Runtime,
+		UpstreamSigning: spec.UpstreamSigning, SeqPerContainer: spec.SeqPerContainer, Watchdog: spec.Watchdog, Restart: spec.Restart, PinRuntime: spec.Runtime,
 		BlockSize: l.opts.BlockSize, Resolve: l.resolve, Runtimes: l.opts.Runtimes,
 		Owners: slices.Clone(spec.Owners), Trust: slices.Clone(spec.Trust),
 	}

@@ -301,16 +301,25 @@ func (l *Lab) latest(def, board string) *Release {
 	return last
 }
 
-// nextSeq is one above the highest sequence number of a uid's clean
-// releases: an attack's forged release takes no number from the tenant.
-func (l *Lab) nextSeq(uid string) uint64 {
+// nextSeq is one above the highest sequence number of the clean releases
+// (an attack's forged release takes no number from a tenant): of every
+// release, as a RIOT device keeps one number for all its storage, or of the
+// uid's for a device numbering per container.
+func (l *Lab) nextSeq(uid string, perContainer bool) uint64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var top uint64
 	for _, r := range l.releases {
-		if r.Container == uid && r.Attack == NoAttack {
+		if (r.Container == uid || !perContainer) && r.Attack == NoAttack {
 			top = max(top, r.Seq)
 		}
 	}
 	return top + 1
+}
+
+// highest is the sequence number an update of uid must exceed on a device.
+func (l *Lab) highest(n *Node, uid string) uint64 {
+	var h uint64
+	l.world.Do(func() { h = n.Dev.Highest("tc." + uid) })
+	return h
 }

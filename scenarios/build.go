@@ -1,6 +1,8 @@
 package scenarios
 
 import (
+	"fmt"
+	"io/fs"
 	"path"
 	"strings"
 	"time"
@@ -21,6 +23,37 @@ import (
 // module from clang-19 when it includes tinylab_wasm.h); .o, .rbf, .bin and
 // .wasm are read as they are.
 func (sc *Scenario) Code(c *Container) ([]byte, error) {
+	b, _, err := sc.code(c)
+	return b, err
+}
+
+// staleSlack absorbs the mtime jitter of a checkout, which writes a source
+// and its object moments apart.
+const staleSlack = time.Second
+
+// code is Code plus a warning for the user: a C source newer than the object
+// beside it, which is loaded as it is (it may not be the code in the file).
+func (sc *Scenario) code(c *Container) ([]byte, string, error) {
+	b, err := sc.codeBytes(c)
+	if err != nil || strings.ToLower(path.Ext(c.Source)) != ".c" {
+		return b, "", err
+	}
+	text, err := sc.read(c.Source)
+	if err != nil {
+		return b, "", nil
+	}
+	t := cbuild.TargetOf(text)
+	obj := cbuild.Object(c.Source, text)
+	src, err1 := fs.Stat(sc.fsys, path.Join(sc.dir, c.Source))
+	o, err2 := fs.Stat(sc.fsys, path.Join(sc.dir, obj))
+	if err1 != nil || err2 != nil || !src.ModTime().After(o.ModTime().Add(staleSlack)) {
+		return b, "", nil
+	}
+	return b, fmt.Sprintf("container %s: %s is newer than %s (by %s), which is loaded as it is: rebuild it (%s %s %s -o %s)",
+		c.Name, c.Source, obj, src.ModTime().Sub(o.ModTime()).Round(time.Second), t.Compiler, strings.Join(t.Flags, " "), path.Base(c.Source), path.Base(obj)), nil
+}
+
+func (sc *Scenario) codeBytes(c *Container) ([]byte, error) {
 	name := c.Source
 	switch strings.ToLower(path.Ext(name)) {
 	case ".asm", ".s":
@@ -85,7 +118,7 @@ func (sc *Scenario) populate(l *lab.Lab) error {
 		}
 	}
 	for _, c := range sc.Containers {
-		def, err := sc.def(&c)
+		def, err := sc.def(l, &c)
 		if err != nil {
 			return err
 		}
@@ -123,10 +156,13 @@ func (sc *Scenario) populate(l *lab.Lab) error {
 	return nil
 }
 
-func (sc *Scenario) def(c *Container) (lab.ContainerDef, error) {
-	code, err := sc.Code(c)
+func (sc *Scenario) def(l *lab.Lab, c *Container) (lab.ContainerDef, error) {
+	code, warning, err := sc.code(c)
 	if err != nil {
 		return lab.ContainerDef{}, err
+	}
+	if warning != "" {
+		l.Note("warning: " + warning)
 	}
 	grants, _ := firewall.ParseGrants(c.Grants)
 	def := lab.ContainerDef{Name: c.Name, UID: c.UID, Tenant: c.Tenant, Source: c.Source, Code: code, Data: []byte(c.Data), Grants: grants}

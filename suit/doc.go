@@ -6,7 +6,9 @@
 // It imports nothing of the project. The device fetches payloads (CoAP) and
 // keeps slots and the sequence number; the procedure talks to it through
 // the Storage, Fetcher and SeqStore interfaces, and reports every step as a
-// typed Event.
+// typed Event. A SeqStore whose number is not RIOT's one per device (the
+// highest of every storage) says so through SeqScoper, and the
+// sequence-number check's message names it.
 //
 // # One model, two codecs
 //

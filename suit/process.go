@@ -303,6 +303,9 @@ func (p *proc) sequenceNumber() *Error {
 		return p.fail(asError(err, CodeStorage, StepSequenceNumber, "Unable to get sequence number"), "")
 	}
 	msg := fmt.Sprintf("Manifest seq_no: %d, highest available: %d", p.m.Sequence, stored)
+	if sc, ok := p.cfg.Seq.(SeqScoper); ok && sc.Scope() != "" {
+		msg += " (" + sc.Scope() + ")"
+	}
 	if p.m.Sequence <= stored {
 		return p.failf(CodeSequenceNumber, StepSequenceNumber, "", "%s; seq_nr <= running image", msg)
 	}

@@ -59,6 +59,12 @@ type SeqStore interface {
 	Store(seq uint64) error
 }
 
+// SeqScoper is a SeqStore whose numbering differs from RIOT's one per
+// device; Scope names it, and the sequence-number check's message says so.
+type SeqScoper interface {
+	Scope() string
+}
+
 // MemStorage is a Storage in memory, like RIOT's RAM storage
 // (sys/suit/storage/ram.c): named slots of fixed capacity. It is safe for
 // concurrent use.

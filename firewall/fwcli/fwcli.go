@@ -19,10 +19,15 @@ const usage = `usage: tinylab metadata COMMAND [arguments]
 
   create --uid NAME --code FILE [--data FILE] [--type bpf|wasm|N] --grant CALL,... [--endpoint SPEC ...]
          [--start-max-ms N --loop-period-ms N --loop-max-ms N --lifetime N --stop-max-ms N]
-         -k OWNER.pem -o OUT
+         [--upstream] -k OWNER.pem -o OUT
       make metadata signed by the device owner: syscall mask, data, code and metadata tokens.
       The container type is the code's (wasm for a WebAssembly module, else bpf) unless --type says.
       SPEC is ID:local:PEER:DIR, ID:remote:PEER:DIR or ID:container:UID:PEER_EP:DIR, DIR in|out|both.
+      By default the tokens are standard COSE_Sign1 (EdDSA over the Sig_structure, the algorithm
+      in the protected header; 114-byte hash tokens): what any COSE library verifies, and what
+      tinylab devices accept. --upstream writes what the real TinyContainer (TinyPART/RIOT,
+      branch tinycontainer) loads as it is, the portable mode: empty headers, Ed25519 over the
+      raw claims, 111-byte hash tokens; tinylab devices take it with --upstream-signing.
   show FILE [--owner PUB] [--code FILE] [--data FILE] [--upstream-signing]
       decode metadata, print every field, verify each token and say what the firewall would allow.
       PUB is a PEM public key file, or 64 hex digits (a file or the argument itself).
@@ -138,6 +143,7 @@ func create(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&keyFile, "key", "", "same as -k")
 	fs.StringVar(&out, "o", "", "output `FILE`")
 	fs.StringVar(&out, "out", "", "same as -o")
+	upstream := fs.Bool("upstream", false, "write tokens the real TinyContainer loads (portable; not standard COSE)")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return exit(err)
@@ -154,7 +160,7 @@ func create(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
-	spec := firewall.Spec{UID: uid, Timing: t}
+	spec := firewall.Spec{UID: uid, Timing: t, Upstream: *upstream}
 	if spec.Grants, err = firewall.ParseGrants(grants); err != nil {
 		return fail(stderr, "create", err)
 	}
@@ -198,8 +204,12 @@ func create(args []string, stdout, stderr io.Writer) int {
 	if err := os.WriteFile(out, meta, 0o644); err != nil {
 		return fail(stderr, "create", err)
 	}
-	fmt.Fprintf(stdout, "wrote %s (%d bytes): container %q, %s, grants %s, %d endpoints, owner %s\n",
-		out, len(meta), uid, spec.Type, spec.Grants, len(spec.Endpoints), hex.EncodeToString(key.Public().(ed25519.PublicKey)))
+	mode := ""
+	if *upstream {
+		mode = ", upstream tokens (TinyPART/RIOT loads them; tinylab devices need --upstream-signing)"
+	}
+	fmt.Fprintf(stdout, "wrote %s (%d bytes): container %q, %s, grants %s, %d endpoints, owner %s%s\n",
+		out, len(meta), uid, spec.Type, spec.Grants, len(spec.Endpoints), hex.EncodeToString(key.Public().(ed25519.PublicKey)), mode)
 	return 0
 }
 

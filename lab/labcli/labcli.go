@@ -58,8 +58,9 @@ func Device(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("device", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: tinylab device [--listen ADDR] [--board B] [--runtime bpf|wasm|any] [--trust KEY.pub ...] [--owner KEY.pub ...] [--state DIR] [--count N] [--id NAME]")
-		fmt.Fprintln(stderr, "Runs virtual boards headless in real time and prints their events. The first lines are the devices' URIs.")
+		fmt.Fprintln(stderr, "usage: tinylab device [--listen ADDR] [--board B] [--runtime bpf|wasm|any] [--trust KEY.pub ...] [--owner KEY.pub ...] [--state DIR] [--count N] [--id NAME]\n       [--sensor NAME=CLASS[:MODEL][@ID] ...] [--actuator NAME=CLASS[@ID] ...] [--seq-per-container]")
+		fmt.Fprintln(stderr, "Runs virtual boards headless in real time and prints their events. The first lines are the devices' URIs,")
+		fmt.Fprintln(stderr, "then one line per sensor and actuator with the peer id a container's endpoint names (local:ID).")
 		fs.PrintDefaults()
 	}
 	listen := fs.String("listen", "127.0.0.1:5683", "address of the (first) device; port 0 picks a free one")
@@ -69,9 +70,12 @@ func Device(args []string, stdout, stderr io.Writer) int {
 	id := fs.String("id", "device", "device name (numbered when --count > 1)")
 	upstream := fs.Bool("upstream-signing", false, "accept TinyContainer-demo tokens signed over the raw claims")
 	runtime := fs.String("runtime", "any", "container runtime of the firmware: bpf, wasm, or any (every runtime it has)")
-	var trust, owners list
+	perContainer := fs.Bool("seq-per-container", false, "one SUIT sequence number per container instead of RIOT's one per device")
+	var trust, owners, sensors, actuators list
 	fs.Var(&trust, "trust", "SUIT manifest signer to trust (PEM or 32-byte hex Ed25519; repeatable)")
 	fs.Var(&owners, "owner", "container token issuer (PEM or hex Ed25519; repeatable)")
+	fs.Var(&sensors, "sensor", "a sensor, `NAME=CLASS[:MODEL][@ID]` (model script, walk or counter; repeatable)")
+	fs.Var(&actuators, "actuator", "an actuator, `NAME=CLASS[@ID]` (display, lock or led; repeatable)")
 	pos, err := Parse(fs, args)
 	if err != nil {
 		return ParseExit(err)
@@ -88,9 +92,13 @@ func Device(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "tinylab device:", err)
 		return 2
 	}
-	spec := lab.DeviceSpec{Board: *board, UpstreamSigning: *upstream, Off: true}
+	spec := lab.DeviceSpec{Board: *board, UpstreamSigning: *upstream, SeqPerContainer: *perContainer, Off: true}
 	if spec.Runtime, err = parseRuntime(*runtime); err != nil {
 		fmt.Fprintln(stderr, "tinylab device: --runtime:", err)
+		return 2
+	}
+	if spec.Peers, err = ParsePeers(sensors, actuators); err != nil {
+		fmt.Fprintln(stderr, "tinylab device:", err)
 		return 2
 	}
 	for _, f := range trust {
@@ -144,6 +152,9 @@ func Device(args []string, stdout, stderr io.Writer) int {
 		}
 		out.println(n.URI())
 		nodes = append(nodes, n)
+	}
+	for _, p := range spec.Peers {
+		out.println(peerLine(p))
 	}
 	if len(spec.Trust) == 0 {
 		fmt.Fprintln(stderr, "tinylab device: no --trust key: every SUIT update will be refused")

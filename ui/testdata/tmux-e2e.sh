@@ -134,7 +134,8 @@ wait_for '\[STOPPING\]' 10
 wait_for 'last: RUNNING → STOPPING' 2
 wait_for '│ 7/9 ✓ ' 20
 wait_for '\[RUNNING\]' 5
-wait_for 'coach +RUNNING .* 2 +│' 5
+# version 2 of the coach is sequence 3: the analytics container took 2 (one number per device, as RIOT)
+wait_for 'coach +RUNNING .* 3 +│' 5
 
 echo "== an armed attack survives a refused update and is carried by the next (80x24)"
 t resize-window -t e2e -x 80 -y 24

@@ -5,7 +5,9 @@
 // program sections such as SEC("loop")) is concatenated into the text in
 // section order; writable PROGBITS sections (.data*) form .data, followed by
 // the NOBITS ones (.bss*) as zeroes; the other allocated PROGBITS sections
-// (.rodata, .rodata.str1.1, ...) form .rodata. Debug sections are ignored.
+// (.rodata, .rodata.str1.1, ...) form .rodata. Debug sections, unwind tables
+// (.eh_frame, which RIOT's `clang -emit-llvm | llc -march=bpf` build leaves in)
+// and notes are ignored, with their relocations.
 //
 // Relocations (Linux Documentation/bpf/llvm_reloc.rst):
 //   - R_BPF_64_64 on an lddw into .data/.bss or .rodata becomes the

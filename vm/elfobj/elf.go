@@ -236,7 +236,7 @@ func (r *reader) header() error {
 			return bad("section %d: name offset %d is outside the name table", i, nameOff)
 		}
 		s.name = name
-		if s.flags&shfAlloc == 0 || s.size == 0 {
+		if s.flags&shfAlloc == 0 || s.size == 0 || noProgram(name) {
 			continue
 		}
 		switch {
@@ -332,6 +332,18 @@ func vaddr(s *section, off uint64) uint64 {
 		return vm.RodataBase + off
 	}
 	return vm.DataBase + off
+}
+
+// noProgram reports sections that are allocated but hold nothing a
+// program runs or reads: unwind tables and notes. A host-target clang
+// piped into llc (RIOT's femto-container build: clang -emit-llvm | llc
+// -march=bpf) writes .eh_frame, with relocations pointing into the code.
+func noProgram(name string) bool {
+	switch name {
+	case ".eh_frame", ".eh_frame_hdr", ".gcc_except_table":
+		return true
+	}
+	return strings.HasPrefix(name, ".note")
 }
 
 func (r *reader) relocate(text []vm.Instruction, data, rodata []byte) error {

@@ -205,3 +205,133 @@ func TestBadObjects(t *testing.T) {
 		}
 	}
 }
+
+// TestRIOTBuild builds testdata/prog.c the way RIOT's femto-container
+// Makefiles do: a host-target clang emits LLVM IR and llc turns it into a
+// BPF object, which then carries .eh_frame and its relocations into .text.
+func TestRIOTBuild(t *testing.T) {
+	cc, err1 := exec.LookPath("clang")
+	llc, err2 := exec.LookPath("llc")
+	if err1 != nil || err2 != nil {
+		t.Skip("clang and llc are not installed (CI installs them); TestUnwindTablesIgnored covers .eh_frame")
+	}
+	out := filepath.Join(t.TempDir(), "prog.o")
+	cmd := exec.Command("sh", "-c", `"$0" -emit-llvm -O2 -c testdata/prog.c -o - | "$1" -march=bpf -mcpu=v2 -filetype=obj -o "$2"`, cc, llc, out)
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, msg)
+	}
+	obj, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(obj, []byte(".eh_frame")) {
+		t.Fatal("the RIOT-style build has no .eh_frame: the test no longer shows what it is for")
+	}
+	checkProg(t, obj)
+}
+
+// elfSection is one section of a synthetic object.
+type elfSection struct {
+	name           string
+	typ            uint32
+	flags          uint64
+	link, info     uint32
+	align, entsize uint64
+	data           []byte
+}
+
+// synthELF writes a relocatable ELF64 BPF object with the given sections
+// after the null one; the section name table is added last.
+func synthELF(secs []elfSection) []byte {
+	le := binary.LittleEndian
+	shstr := []byte{0}
+	names := make([]uint32, len(secs)+1)
+	for i, s := range secs {
+		names[i] = uint32(len(shstr))
+		shstr = append(append(shstr, s.name...), 0)
+	}
+	names[len(secs)] = uint32(len(shstr))
+	shstr = append(append(shstr, ".shstrtab"...), 0)
+	secs = append(secs, elfSection{typ: 3, data: shstr, align: 1})
+	body := make([]byte, 64)
+	offs := make([]uint64, len(secs))
+	for i, s := range secs {
+		for len(body)%8 != 0 {
+			body = append(body, 0)
+		}
+		offs[i] = uint64(len(body))
+		body = append(body, s.data...)
+	}
+	for len(body)%8 != 0 {
+		body = append(body, 0)
+	}
+	shoff := uint64(len(body))
+	body = append(body, make([]byte, 64)...) // the null section
+	for i, s := range secs {
+		h := make([]byte, 64)
+		le.PutUint32(h[0:], names[i])
+		le.PutUint32(h[4:], s.typ)
+		le.PutUint64(h[8:], s.flags)
+		le.PutUint64(h[24:], offs[i])
+		le.PutUint64(h[32:], uint64(len(s.data)))
+		le.PutUint32(h[40:], s.link)
+		le.PutUint32(h[44:], s.info)
+		le.PutUint64(h[48:], s.align)
+		le.PutUint64(h[56:], s.entsize)
+		body = append(body, h...)
+	}
+	copy(body, "\x7fELF\x02\x01\x01")
+	le.PutUint16(body[16:], 1)   // ET_REL
+	le.PutUint16(body[18:], 247) // EM_BPF
+	le.PutUint32(body[20:], 1)
+	le.PutUint64(body[40:], shoff)
+	le.PutUint16(body[52:], 64)
+	le.PutUint16(body[58:], 64)
+	le.PutUint16(body[60:], uint16(len(secs)+1))
+	le.PutUint16(body[62:], uint16(len(secs)))
+	return body
+}
+
+// TestUnwindTablesIgnored loads a synthetic object whose .eh_frame has a
+// relocation pointing at the code, as RIOT's clang | llc build leaves it:
+// the table is not part of the program, so it neither fails the load nor
+// lands in .rodata.
+func TestUnwindTablesIgnored(t *testing.T) {
+	le := binary.LittleEndian
+	text := []byte{0xb7, 0, 0, 0, 42, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0} // mov r0, 42; exit
+	strtab := []byte("\x00loop\x00")
+	sym := func(name uint32, info byte, shndx uint16, size uint64) []byte {
+		b := make([]byte, 24)
+		le.PutUint32(b, name)
+		b[4] = info
+		le.PutUint16(b[6:], shndx)
+		le.PutUint64(b[16:], size)
+		return b
+	}
+	// symbols: null, the .text section symbol, global function loop
+	symtab := append(append(sym(0, 0, 0, 0), sym(0, 3, 1, 0)...), sym(1, 0x12, 1, 16)...)
+	ehFrame := make([]byte, 48)
+	rel := make([]byte, 16)
+	le.PutUint64(rel, 28)          // the FDE's pc_begin
+	le.PutUint64(rel[8:], 1<<32|3) // R_BPF_64_ABS32 against the .text symbol
+	obj := synthELF([]elfSection{
+		{name: ".text", typ: 1, flags: 0x6, align: 8, data: text},                           // 1
+		{name: ".eh_frame", typ: 1, flags: 0x2, align: 8, data: ehFrame},                    // 2
+		{name: ".rel.eh_frame", typ: 9, link: 4, info: 2, align: 8, entsize: 16, data: rel}, // 3
+		{name: ".symtab", typ: 2, link: 5, info: 2, align: 8, entsize: 24, data: symtab},    // 4
+		{name: ".strtab", typ: 3, align: 1, data: strtab},                                   // 5
+	})
+	img, err := elfobj.Decode(obj)
+	if err != nil {
+		t.Fatalf("object with .eh_frame: %v", err)
+	}
+	if len(img.Rodata) != 0 || len(img.Text) != 2 {
+		t.Fatalf("rodata %d bytes, text %d instructions: the unwind table was loaded", len(img.Rodata), len(img.Text))
+	}
+	// The same object with the table named as data is refused: the test
+	// object does exercise the relocation.
+	bad := bytes.Replace(obj, []byte(".eh_frame\x00"), []byte(".rodata.x\x00"), 1)
+	if _, err := elfobj.Decode(bad); err == nil || !strings.Contains(err.Error(), "function pointers are not supported") {
+		t.Fatalf("the relocation into .text from a data section: %v", err)
+	}
+}

@@ -437,9 +437,10 @@ func scanLayout(b []byte) (*layout, error) {
 	return lay, nil
 }
 
-// maxLocals bounds the locals of one function (wazero's own limit is higher;
-// a container has no use for more).
-const maxLocals = 1 << 16
+// maxLocals bounds the locals of one function: each frame holds them, and
+// calls nest up to MaxCallDepthLimit deep (4096 locals of 8 bytes at the
+// deepest is 32 MiB of host memory; a C function has a few dozen).
+const maxLocals = 4096
 
 // functionNames reads subsection 1 of the name section. A broken name
 // section is ignored, as the spec asks.

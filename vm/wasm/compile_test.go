@@ -58,6 +58,7 @@ func TestCompileRefuses(t *testing.T) {
 		{"wrong signature", imp("env", "read", []ValType{I32, I32}, []ValType{I32}), ErrImport, "", "imported as (i32,i32) -> i32, the native is (i32,i32,i32) -> i32"},
 		{"WASI", imp("wasi_snapshot_preview1", "fd_write", []ValType{I32, I32, I32, I32}, []ValType{I32}), ErrImport, "", `natives come from module "env"`},
 		{"memory import", rawModule(section(2, vec(cat(str("env"), str("memory"), []byte{2, 0, 1})))), ErrImport, "", "imports a memory"},
+		{"too many locals", build(modSpec{memMin: -1, memMax: -1, funcs: []fnSpec{{locals: i32s(5000)}}}).bin, ErrMalformed, "", "more than 4096 locals in one function"},
 		{"too many segments", bodyModule(bytes.Repeat(cat(i32c(1), brIf(0)), MaxSegments)), ErrUnsupported, "size", "more than 4096 straight-line segments"},
 		{"reserved export", build(modSpec{memMin: -1, memMax: -1, funcs: []fnSpec{{name: "tinylab:meter:pos"}}}).bin, ErrUnsupported, "reserved export name", ""},
 	}
@@ -176,4 +177,12 @@ func TestManyParameters(t *testing.T) {
 		}
 		return outcome(res, err) + outcome(f, err2)
 	})
+}
+
+func i32s(n int) []ValType {
+	ts := make([]ValType, n)
+	for i := range ts {
+		ts[i] = I32
+	}
+	return ts
 }

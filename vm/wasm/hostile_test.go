@@ -2,6 +2,7 @@ package wasm
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 )
 
@@ -55,5 +56,65 @@ func TestHostile(t *testing.T) {
 			}
 		}
 		gi.Close()
+	}
+}
+
+// TestDeepFatRecursion recurses as deep as a module may with as many locals
+// as a function may have: bounded host memory, the right trap.
+func TestDeepFatRecursion(t *testing.T) {
+	bin := build(modSpec{memMin: -1, memMax: -1, funcs: []fnSpec{{name: "f", locals: i32s(maxLocals), body: cat(i32c(1), lset(5), call(0))}}}).bin
+	for _, e := range engines {
+		m, err := Compile(bin, Config{Engine: e, MaxCallDepth: MaxCallDepthLimit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, _ := m.Instantiate(nil)
+		res, err := in.Call("f")
+		if !errors.Is(err, ErrStackExhausted) || res.Stats.Call != MaxCallDepthLimit {
+			t.Errorf("%s: %v after %+v", e, err, res.Stats)
+		}
+		in.Close()
+	}
+}
+
+// TestConcurrentInstances runs instances of one module on several
+// goroutines at once: each sees its own memory, budgets and counts.
+func TestConcurrentInstances(t *testing.T) {
+	text := benchText()
+	for _, e := range engines {
+		m, err := Compile(kernels(t), Config{Engine: e})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := tokenNative(text[:512])
+		done := make(chan error)
+		for g := range 4 {
+			go func() {
+				in, err := m.Instantiate(nil)
+				if err != nil {
+					done <- err
+					return
+				}
+				defer in.Close()
+				w, _ := in.Memory().Write(m.HeapBase(), 512)
+				copy(w, text)
+				var first Stats
+				for i := range 20 {
+					in.SetBudgets(0, int64(100000+g))
+					res, err := in.Call("token", m.HeapBase(), 512)
+					if err != nil || res.R0 != want || i > 0 && res.Stats != first {
+						done <- fmt.Errorf("goroutine %d call %d: %#x %v %+v", g, i, res.R0, err, res.Stats)
+						return
+					}
+					first = res.Stats
+				}
+				done <- nil
+			}()
+		}
+		for range 4 {
+			if err := <-done; err != nil {
+				t.Errorf("%s: %v", e, err)
+			}
+		}
 	}
 }

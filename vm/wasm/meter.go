@@ -2,6 +2,7 @@ package wasm
 
 import (
 	"fmt"
+
 	"github.com/tetratelabs/wabin/wasm"
 )
 
@@ -23,10 +24,6 @@ func (c *cost) add(k class) {
 	case clsCall:
 		c.call++
 	}
-}
-
-func (c cost) minus(d cost) cost {
-	return cost{c.alu - d.alu, c.mem - d.mem, c.br - d.br, c.div - d.div, c.call - d.call}
 }
 
 // siteKind says what a site is.
@@ -117,8 +114,8 @@ type meter struct {
 	growOps    int            // memory.grow instructions found
 	hasStart   bool           // the module had a start function (now exported as startExport)
 	cases      map[string]int // export name -> its case in the dispatcher
-	nsegs      int
-	localFuncs []uint32 // type index of each function, imports first
+	nsegs      int            // segments so far, against MaxSegments
+	localFuncs []uint32       // type index of each function, imports first
 }
 
 // rewrite meters every function body of the module in place.

@@ -70,6 +70,16 @@ func TestSegmentCosts(t *testing.T) {
 			Stats{Instructions: 2, ALU: 1, Branch: 1}},
 		{"return", fnSpec{results: i32, body: cat(i32c(9), ret, i32c(1), drop)}, nil, 9,
 			Stats{Instructions: 2, ALU: 1, Branch: 1}},
+		{"br_table to the inner block", fnSpec{params: i32, results: i32, body: cat(block, block, lget(0), []byte{opBrTable, 1, 0, 1}, end, i32c(5), ret, end, i32c(7))}, []uint64{0}, 5,
+			Stats{Instructions: 4, ALU: 2, Branch: 2}},
+		{"br_table default", fnSpec{params: i32, results: i32, body: cat(block, block, lget(0), []byte{opBrTable, 1, 0, 1}, end, i32c(5), ret, end, i32c(7))}, []uint64{9}, 7,
+			Stats{Instructions: 3, ALU: 2, Branch: 1}},
+		// 3 outer iterations of 2 inner ones: 9 loop entries.
+		{"nested loops", fnSpec{results: i32, locals: []ValType{I32, I32}, body: cat(
+			loop, i32c(0), lset(1),
+			loop, lget(1), i32c(1), i32Add, ltee(1), i32c(2), i32LtU, brIf(0), end,
+			lget(0), i32c(1), i32Add, ltee(0), i32c(3), i32LtU, brIf(0), end, lget(0))}, nil, 3,
+			Stats{Instructions: 70, Branches: 9, ALU: 61, Branch: 9}},
 		{"grow and size", fnSpec{results: i32, body: cat(i32c(1), memGrow, drop, memSize)}, nil, 1,
 			Stats{Instructions: 4, ALU: 2, LoadStore: 2}},
 	}
@@ -133,4 +143,43 @@ func TestBudgetsExact(t *testing.T) {
 		}
 		return log
 	})
+}
+
+// TestSegmentTable checks the static cut of a body: where each segment
+// starts, what it costs and whether it begins a loop iteration.
+func TestSegmentTable(t *testing.T) {
+	f := fnSpec{name: "f", params: []ValType{I32}, results: []ValType{I32}, body: cat(
+		i32c(1), drop, block, lget(0), ifv, // 0: entering the block is no cut; up to if
+		lget(0), i32c(2), i32DivU, lset(0), elsev, // 9: the then-part, up to else
+		i32c(8), load32(0), lset(0), end, // 17: the else-part, up to its end
+		end,              // 25: after the if
+		loop,             // 26: after the block, up to loop
+		lget(0), brIf(0), // 28: the loop body
+		end,      // 32: after br_if
+		lget(0))} // 33: after the loop
+	b := build(modSpec{memMin: 1, memMax: -1, funcs: []fnSpec{f}})
+	m, err := Compile(b.bin, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(i int) int { return b.bodies[0] + i }
+	want := []segment{
+		{at(0), cost{alu: 3, br: 1}, false},
+		{at(9), cost{alu: 3, div: 1}, false},
+		{at(17), cost{alu: 2, mem: 1}, false},
+		{at(25), cost{}, false},
+		{at(26), cost{}, false},
+		{at(28), cost{alu: 1, br: 1}, true},
+		{at(32), cost{}, false},
+		{at(33), cost{alu: 1}, false},
+	}
+	got := m.segments[0]
+	if len(got) != len(want) {
+		t.Fatalf("%d segments %+v, want %d", len(got), got, len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("segment %d: %+v, want %+v", i, got[i], want[i])
+		}
+	}
 }

@@ -1,7 +1,5 @@
 package wasm
 
-import "fmt"
-
 // class is the cost class of an instruction, the same classes as the eBPF
 // VM's statistics (and so the same modelled time per class on the device).
 type class uint8
@@ -216,5 +214,3 @@ func decodeInstr(b []byte, i, off int) (instr, error) {
 	in.op, in.end = op, i
 	return in, nil
 }
-
-func (in instr) String() string { return fmt.Sprintf("%#x@%d", in.op, in.start) }

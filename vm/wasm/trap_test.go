@@ -141,3 +141,18 @@ func TestKindNames(t *testing.T) {
 		t.Error("KindOf of a foreign error")
 	}
 }
+
+func TestFunctionNames(t *testing.T) {
+	// A name section (clang without --strip-all) names the trapping function.
+	b := build(modSpec{memMin: -1, memMax: -1, funcs: []fnSpec{{name: "f", body: call(1)}, {body: unreach}}})
+	names := vec(cat([]byte{0}, str("divide_all")), cat([]byte{1}, str("helper")))
+	bin := append(append([]byte(nil), b.bin...), section(0, cat(str("name"), []byte{1}, appendULEB(nil, uint64(len(names))), names))...)
+	onBoth(t, bin, Config{}, nil, func(t *testing.T, in *Instance) string {
+		_, err := in.Call("f")
+		var trap *Trap
+		if !errors.As(err, &trap) || trap.Function != "helper" || trap.Offset != b.bodies[1] || !strings.Contains(err.Error(), "unreachable executed in helper at offset") {
+			t.Errorf("%v", err)
+		}
+		return fmt.Sprint(err)
+	})
+}

@@ -1,7 +1,14 @@
 /*
  * tinylab.h: what a tinylab container may call, for C containers built with
  *
- *     clang -target bpf -mcpu=v3 -O2 -c my.c -o my.o
+ *     clang-19 -target bpf -mcpu=v4 -O2 -c my.c -o my.o
+ *
+ * -mcpu=v4 is what signed division and modulo (a / b on ints) need: eBPF
+ * before v4 has no signed divide, so clang-19 refuses it at -mcpu=v3 and
+ * Debian's clang 14 (which knows v3 at most) crashes on it ("Cannot select:
+ * sdiv"). Code without signed division builds with either at -mcpu=v3, as
+ * the built-in containers are. RIOT's own way, clang -emit-llvm | llc
+ * -march=bpf, works too (its .eh_frame is ignored).
  *
  * Helpers are called by number, as femto-containers and TinyContainer number
  * them. Each needs its grant in the container's metadata (the owner's
