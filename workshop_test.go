@@ -171,6 +171,10 @@ func TestREADMEWorkshop(t *testing.T) {
 		"Manifest seq_no: 1, highest available: 1; seq_nr <= running image",
 		"Manifest seq_no: 2, highest available: 1",
 		`"result":"SUIT_ERR_DIGEST_MISMATCH"`,
+		"container hello-wasm: PROVISIONING -> READY (verified: tokens OK, WebAssembly ",
+		"hello-wasm: hello from wasm",
+		`"runtime":"wasm"`,
+		`"ram":1184`,
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the workshop's output lacks %q:\n%s", want, out.String())
