@@ -61,19 +61,13 @@ func (r *wasmRuntime) Load(code []byte) (Module, error) {
 		return nil, err
 	}
 	m := &wasmProgram{rt: r, key: key, code: code, ram: mod.RAM(), heapBase: mod.HeapBase(), size: mod.Size(),
-		ids: map[string]native{}, hooks: map[string]int{}}
+		ids: map[string]uint32{}, hooks: map[string]int{}}
 	for _, n := range mod.Imports() {
 		h, ok := firewall.HelperByName(n.Name)
 		if !ok {
 			return nil, fmt.Errorf("env.%s: %w", n.Name, ErrUnknownNative)
 		}
-		nt := native{id: h.ID}
-		for i, p := range n.Params {
-			if p == wasm.I32 && i < len(nt.i32) {
-				nt.i32[i] = true
-			}
-		}
-		m.ids[n.Name] = nt
+		m.ids[n.Name] = h.ID
 	}
 	for _, name := range []string{"start", "loop", "stop", "entry"} {
 		e, ok := mod.Export(name)
@@ -129,13 +123,6 @@ func (r *wasmRuntime) release(key [32]byte) {
 	}
 }
 
-// native is an imported native: its helper number, and which arguments
-// are i32 (whose upper 32 bits the engine leaves undefined).
-type native struct {
-	id  uint32
-	i32 [5]bool
-}
-
 type wasmProgram struct {
 	rt       *wasmRuntime
 	key      [32]byte
@@ -143,7 +130,7 @@ type wasmProgram struct {
 	ram      int
 	heapBase uint64
 	size     int
-	ids      map[string]native // by imported name
+	ids      map[string]uint32 // helper number by imported name
 	hooks    map[string]int    // exported hook -> its parameter count
 }
 
@@ -177,24 +164,19 @@ func (m *wasmProgram) Create(data []byte, natives Natives) (Instance, error) {
 // helper number, so grants, endpoint and pointer checks and denial events
 // are the eBPF ones.
 type wasmHost struct {
-	ids  map[string]native
+	ids  map[string]uint32
 	n    Natives
 	args [5]uint64
 }
 
 func (h *wasmHost) Call(name string, args []uint64, mem *wasm.Memory) (uint64, error) {
-	nt, ok := h.ids[name]
+	id, ok := h.ids[name]
 	if !ok {
 		return 0, fmt.Errorf("env.%s: %w", name, ErrUnknownNative)
 	}
 	h.args = [5]uint64{}
 	copy(h.args[:], args)
-	for i, is := range nt.i32 {
-		if is {
-			h.args[i] = uint64(uint32(h.args[i]))
-		}
-	}
-	return h.n.Call(nt.id, &h.args, mem)
+	return h.n.Call(id, &h.args, mem)
 }
 
 type wasmInstance struct {

@@ -186,3 +186,32 @@ func i32s(n int) []ValType {
 	}
 	return ts
 }
+
+// An i32 reaches the host zero-extended on every engine, whatever the engine
+// left in the upper half of its 64-bit slot.
+func TestNativeArgsZeroExtended(t *testing.T) {
+	const i32WrapI64 = 0xa7
+	for _, tc := range []struct {
+		name string
+		arg  []byte
+		want uint64
+	}{
+		{"wrapped i64", cat(i64c(0x7_0000_0005), []byte{i32WrapI64}), 5},
+		{"negative", i32c(-1), 0xffff_ffff},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bin := build(modSpec{imports: []string{"open"}, memMin: 1, memMax: -1,
+				funcs: []fnSpec{{name: "f", results: []ValType{I32}, body: cat(tc.arg, call(0))}}}).bin
+			host := hostFunc(func(name string, args []uint64, mem *Memory) (uint64, error) {
+				return args[0], nil
+			})
+			onBoth(t, bin, Config{}, host, func(t *testing.T, in *Instance) string {
+				res, err := in.Call("f")
+				if err != nil || res.R0 != tc.want {
+					t.Errorf("host saw %#x (%v), want %#x", res.R0, err, tc.want)
+				}
+				return outcome(res, err)
+			})
+		})
+	}
+}

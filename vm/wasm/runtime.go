@@ -144,6 +144,14 @@ func nativeFunc(i int) api.GoModuleFunc {
 		}
 		in := c.in
 		args := append(in.args[:0], stack[:np]...)
+		// The compiler engine leaves the upper half of an i32 slot
+		// undefined: zero-extend, so every host sees the same values on
+		// every engine.
+		for j, t := range n.Params {
+			if t == I32 {
+				args[j] = uint64(uint32(args[j]))
+			}
+		}
 		r, err := callHost(in.host, n.Name, args, &in.mem)
 		if err != nil {
 			panic(&nativeError{n.Name, err})
