@@ -2,7 +2,13 @@ package scenarios
 
 import (
 	"context"
+	"fmt"
+	"io/fs"
+	"runtime"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 )
 
 // BenchmarkRunMycoach plays mycoach headless from the lab's creation to its
@@ -54,4 +60,52 @@ func BenchmarkFleetScenario(b *testing.B) {
 			b.StartTimer()
 		}
 	})
+}
+
+// fleetOf is the fleet built-in with its count raised to n boards.
+func fleetOf(tb testing.TB, n int) *Scenario {
+	tb.Helper()
+	src, err := fs.ReadFile(builtinFS, "builtin/fleet.yaml")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	text := strings.Replace(string(src), "count: 1000", "count: "+strconv.Itoa(n), 1)
+	text = strings.Replace(text, "node-1000/sampler", "node-"+strconv.Itoa(n)+"/sampler", 1)
+	sc, err := Parse("fleet.yaml", []byte(text), builtinFS, "builtin")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return sc
+}
+
+// BenchmarkFleetBoards plays the fleet built-in at several sizes, from the
+// lab's creation to the end of its minute: the time of a run per board and
+// virtual second, and the live heap each board holds at the end (the peak
+// RSS of `tinylab run` is measured beside it with /usr/bin/time).
+func BenchmarkFleetBoards(b *testing.B) {
+	for _, n := range []int{1000, 2500, 5000} {
+		b.Run(fmt.Sprintf("boards=%d", n), func(b *testing.B) {
+			sc := fleetOf(b, n)
+			for range b.N {
+				runtime.GC()
+				var m0, m1 runtime.MemStats
+				runtime.ReadMemStats(&m0)
+				start := time.Now()
+				r, err := NewRunner(sc, Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := r.Play(context.Background(), nil); err != nil {
+					b.Fatal(err)
+				}
+				wall := time.Since(start)
+				runtime.GC()
+				runtime.ReadMemStats(&m1)
+				b.ReportMetric(float64(wall.Nanoseconds())/float64(n)/60, "ns/board-s")
+				b.ReportMetric(float64(m1.HeapAlloc-m0.HeapAlloc)/float64(n)/1024, "heap-KiB/board")
+				b.ReportMetric(float64(m1.StackInuse-m0.StackInuse)/float64(n)/1024, "stack-KiB/board")
+				r.Close()
+			}
+		})
+	}
 }
