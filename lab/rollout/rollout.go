@@ -177,14 +177,14 @@ type Actions struct {
 
 // Campaign is one rollout.
 type Campaign struct {
-	spec     Spec
-	emit     func(device.Payload)
-	state    State
-	cur      int // index of the current wave
-	waves    []*Wave
-	devs     []dev
-	index    map[string]int
-	rbSeq    uint64 // the rollback's sequence number, once sent
+	spec  Spec
+	emit  func(device.Payload)
+	state State
+	cur   int // index of the current wave
+	waves []*Wave
+	devs  []dev
+	index map[string]int
+	rbSeq uint64 // the rollback's sequence number, once sent
 }
 
 // New checks a spec and lays out its waves. emit receives every step.
