@@ -38,6 +38,8 @@ var Commands = []CommandHelp{
 	{"power-on", "DEVICE", "power a device on"},
 	{"drop", "DEVICE PERCENT", "lose that share (0-100; 30 and 30% are the same) of the device's radio exchanges"},
 	{"coap", "get|post|put|delete DEVICE PATH [PAYLOAD|json|cbor|text]", "send a CoAP request to a device"},
+	{"rollout", "CONTAINER [vN] --to GLOB [--canary P] [--waves P,P] [--halt-on P] [--pause D] [--from DEF]", "send a release in waves, halting by itself on failures"},
+	{"rollout", "status|resume|abort|retry|rollback [NAME]", "show or steer the latest (or named) rollout campaign"},
 }
 
 // Exec runs one command line and returns what to show.
@@ -172,6 +174,11 @@ func (l *Lab) Exec(line string) (string, error) {
 			return "", err
 		}
 		return l.execCoAP(args)
+	case "rollout":
+		if err := need(1); err != nil {
+			return "", err
+		}
+		return l.execRollout(args)
 	}
 	names := make([]string, len(Commands))
 	for i, c := range Commands {

@@ -99,6 +99,7 @@ type Lab struct {
 	defs     map[string]*ContainerDef
 	releases []*Release
 	armed    Attack     // applies to the next update published
+	rollouts []*campaign // rollout campaigns, oldest first
 	seq      uint64     // lab events published
 	rng      *rand.Rand // the lab's own draws (its requests lost on a lossy link)
 
