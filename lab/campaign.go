@@ -373,19 +373,37 @@ func (l *Lab) RolloutView() (RolloutView, bool) {
 		return RolloutView{}, false
 	}
 	var v RolloutView
-	l.world.Do(func() { v = c.view() })
+	l.world.Do(func() { v = c.view(true) })
 	return v, true
 }
 
-func (c *campaign) view() RolloutView {
+// RolloutViewHeld is RolloutView for callers that hold the world already
+// (a scenario's expectations).
+func (l *Lab) RolloutViewHeld() (RolloutView, bool) {
+	c, err := l.campaignNamed("")
+	if err != nil {
+		return RolloutView{}, false
+	}
+	return c.view(false), true
+}
+
+// view copies the campaign; cells adds every target's state (for the
+// fleet map), which the expectations checked after every timer do without.
+func (c *campaign) view(cells bool) RolloutView {
 	s := c.m.Spec()
 	v := RolloutView{Name: s.Name, Container: s.Container, Release: s.Release, From: s.From, Seq: s.Seq,
-		State: c.m.State(), HaltOn: s.HaltOn, Current: c.m.Current(), Cells: make([]rollout.DeviceState, len(s.Targets))}
-	for i := range v.Cells {
-		v.Cells[i] = c.m.DeviceAt(i)
+		State: c.m.State(), HaltOn: s.HaltOn, Current: c.m.Current()}
+	if cells {
+		v.Cells = make([]rollout.DeviceState, len(s.Targets))
+		for i := range v.Cells {
+			v.Cells[i] = c.m.DeviceAt(i)
+		}
 	}
 	for _, w := range c.m.Waves() {
-		wv := WaveView{Name: w.Name, Share: w.Share, Rollback: w.Rollback, Started: w.Started, Devices: len(w.Devices), Reasons: rollout.FormatReasons(w.Reasons)}
+		wv := WaveView{Name: w.Name, Share: w.Share, Rollback: w.Rollback, Started: w.Started, Devices: len(w.Devices)}
+		if cells {
+			wv.Reasons = rollout.FormatReasons(w.Reasons)
+		}
 		for st := range wv.Counts {
 			wv.Counts[st] = w.Count(rollout.DeviceState(st))
 		}
@@ -479,7 +497,7 @@ func (l *Lab) execRollout(args []string) (string, error) {
 				return "", err
 			}
 			var v RolloutView
-			l.world.Do(func() { v = c.view() })
+			l.world.Do(func() { v = c.view(true) })
 			return v.String(), nil
 		}
 		return l.RolloutCommand(args[0], name)

@@ -15,7 +15,7 @@ import (
 var builtinFS embed.FS
 
 // builtinOrder is the order `tinylab scenarios` lists them in.
-var builtinOrder = []string{"mycoach", "smartdronebox", "update-attacks", "firewall-tour", "hello", "fleet"}
+var builtinOrder = []string{"mycoach", "smartdronebox", "update-attacks", "firewall-tour", "hello", "fleet", "bad-release"}
 
 // DefaultScenario is what `tinylab` opens.
 const DefaultScenario = "mycoach"

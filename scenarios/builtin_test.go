@@ -3,6 +3,7 @@ package scenarios
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"tinylab/device"
 	"tinylab/firewall"
 	"tinylab/lab"
+	"tinylab/lab/rollout"
 	"tinylab/lab/sim"
 	"tinylab/scenarios/internal/cbuild"
 	"tinylab/vm/wasm"
@@ -76,8 +78,8 @@ func TestEveryBuiltinHolds(t *testing.T) {
 	for _, sc := range all {
 		names[sc.Name] = true
 		t.Run(sc.Name, func(t *testing.T) {
-			if sc.Name == "fleet" && testing.Short() {
-				t.Skip("the fleet is long for -short")
+			if (sc.Name == "fleet" || sc.Name == "bad-release") && testing.Short() {
+				t.Skip("fleets are long for -short")
 			}
 			r, err := NewRunner(sc, Options{})
 			if err != nil {
@@ -94,7 +96,7 @@ func TestEveryBuiltinHolds(t *testing.T) {
 			}
 		})
 	}
-	for _, want := range []string{"hello", "mycoach", "smartdronebox", "update-attacks", "firewall-tour", "fleet", "runtime-abstraction"} {
+	for _, want := range []string{"hello", "mycoach", "smartdronebox", "update-attacks", "firewall-tour", "fleet", "runtime-abstraction", "bad-release"} {
 		if !names[want] {
 			t.Errorf("built-in %s is missing", want)
 		}
@@ -156,6 +158,36 @@ func usesWasm(t *testing.T, sc *Scenario) bool {
 		}
 	}
 	return false
+}
+
+// TestBadReleaseRepeats: the 2,000-board rollout, its halt and its
+// rollback give the same transcript twice, and the campaign's steps decode
+// back from it as the typed events they were.
+func TestBadReleaseRepeats(t *testing.T) {
+	if testing.Short() {
+		t.Skip("2,000 boards are long for -short")
+	}
+	a, b := transcript(t, "bad-release", sim.Fast), transcript(t, "bad-release", sim.Fast)
+	if !bytes.Equal(a, b) {
+		t.Fatal(firstDiff(a, b))
+	}
+	var whats []string
+	for _, line := range bytes.Split(bytes.TrimSpace(a), []byte("\n")) {
+		if !bytes.Contains(line, []byte(`"rollout"`)) {
+			continue
+		}
+		var e device.Event
+		if err := json.Unmarshal(line, &e); err != nil {
+			t.Fatalf("%v: %s", err, line)
+		}
+		if s, ok := e.Data.(rollout.Step); ok {
+			whats = append(whats, s.What.String())
+		}
+	}
+	want := "started wave observing wave-done wave observing halted rollback wave observing rolled-back"
+	if got := strings.Join(whats, " "); got != want {
+		t.Fatalf("campaign steps:\n%s\nwant\n%s", got, want)
+	}
 }
 
 // TestBuiltinsPacedAsFast: stepping a built-in live gives the same

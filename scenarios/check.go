@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"math"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -211,6 +212,9 @@ func (sc *Scenario) checkCommand(a Action) error {
 	if len(f) == 0 {
 		return errAt(a.Pos, "empty action")
 	}
+	if f[0] == "rollout" {
+		return sc.checkRollout(a, f[1:])
+	}
 	var help *lab.CommandHelp
 	for i := range lab.Commands {
 		if lab.Commands[i].Name == f[0] {
@@ -294,6 +298,9 @@ func (sc *Scenario) checkCommand(a Action) error {
 }
 
 func (sc *Scenario) checkExpect(e Expect) error {
+	if e.Kind == "rollout" {
+		return nil
+	}
 	if _, ok := sc.device(e.Device); !ok {
 		return errAt(e.Pos, "expectation on device %q, which the scenario does not define (devices: %s)", e.Device, strings.Join(sc.DeviceIDs(), ", "))
 	}
@@ -337,4 +344,27 @@ func suitCode(name string) (suit.Code, bool) {
 		}
 	}
 	return 0, false
+}
+
+// checkRollout checks a rollout command: a known verb, or a container
+// definition and options that parse and a --to that matches a device.
+func (sc *Scenario) checkRollout(a Action, args []string) error {
+	if len(args) > 0 && slices.Contains(lab.RolloutVerbs, args[0]) {
+		return nil
+	}
+	o, err := lab.ParseRollout(args, func(name string) bool { _, ok := sc.container(name); return ok })
+	if err != nil {
+		return errAt(a.Pos, "%q: %v", a.Line, err)
+	}
+	if _, ok := sc.container(o.Def); !ok {
+		return errAt(a.Pos, "%q: no container definition %q in this scenario", a.Line, o.Def)
+	}
+	for _, d := range sc.Devices {
+		for _, id := range d.ids() {
+			if ok, _ := path.Match(o.To, id); ok {
+				return nil
+			}
+		}
+	}
+	return errAt(a.Pos, "%q: --to %s matches no device of the scenario", a.Line, o.To)
 }

@@ -11,6 +11,13 @@ import (
 // events since the step began. It runs in the world.
 func (r *Runner) check(e Expect) Check {
 	c := Check{Expect: e, Want: e.describe()}
+	if e.Kind == "rollout" {
+		c.OK, c.Got = r.checkRollout(*e.Rollout)
+		if c.OK {
+			c.Got = ""
+		}
+		return c
+	}
 	n, err := r.lab.Node(e.Device)
 	if err != nil {
 		c.Got = err.Error()
@@ -143,6 +150,8 @@ func (e Expect) describe() string {
 	}
 	var s string
 	switch e.Kind {
+	case "rollout":
+		s = e.Rollout.describe()
 	case "state":
 		s = target + " is " + e.State
 		if e.Seq != nil {
@@ -189,4 +198,59 @@ func (e Expect) describe() string {
 		s = "not: " + s
 	}
 	return s
+}
+
+var rolloutCounts = []string{"pending", "fetching", "installed", "failed", "offline"}
+
+// checkRollout compares the latest campaign with the expectation. World held.
+func (r *Runner) checkRollout(x RolloutExpect) (bool, string) {
+	v, ok := r.lab.RolloutViewHeld()
+	if !ok {
+		return false, "no rollout was started"
+	}
+	got := [5]int{}
+	found := x.Wave == ""
+	for _, w := range v.Waves {
+		if x.Wave == "" && !w.Rollback || w.Name == x.Wave {
+			found = true
+			for i := range got {
+				got[i] += w.Counts[i]
+			}
+		}
+	}
+	if !found {
+		var names []string
+		for _, w := range v.Waves {
+			names = append(names, w.Name)
+		}
+		return false, fmt.Sprintf("no wave %q (waves: %s)", x.Wave, strings.Join(names, ", "))
+	}
+	ok = x.State == "" || v.State.String() == x.State
+	for i, name := range rolloutCounts {
+		if c, has := x.Counts[name]; has && (got[i] < c.N || !c.AtLeast && got[i] != c.N) {
+			ok = false
+		}
+	}
+	var parts []string
+	for i, name := range rolloutCounts {
+		parts = append(parts, fmt.Sprintf("%d %s", got[i], name))
+	}
+	return ok, fmt.Sprintf("%s is %s: %s", v.Name, v.State, strings.Join(parts, ", "))
+}
+
+func (x *RolloutExpect) describe() string {
+	s := "the rollout"
+	if x.Wave != "" {
+		s += "'s " + x.Wave
+	}
+	var parts []string
+	if x.State != "" {
+		parts = append(parts, "is "+x.State)
+	}
+	for _, name := range rolloutCounts {
+		if c, ok := x.Counts[name]; ok {
+			parts = append(parts, fmt.Sprintf("%s %s", c, name))
+		}
+	}
+	return s + " " + strings.Join(parts, ", ")
 }

@@ -172,4 +172,27 @@ type Expect struct {
 	On        *bool
 	Peer      string
 	Not       bool // the event must not have happened during the step
+	Rollout   *RolloutExpect
+}
+
+// RolloutExpect is what a {rollout: {...}} expectation says of the latest
+// campaign: its state, and counts in one wave (or all waves of the rollout
+// when no wave is named). A count is exact, or N+ for at least N.
+type RolloutExpect struct {
+	State  string
+	Wave   string // a wave's name (canary, wave 2, rollback) or ""
+	Counts map[string]Count
+}
+
+// Count is an exact count or a lower bound.
+type Count struct {
+	N       int
+	AtLeast bool
+}
+
+func (c Count) String() string {
+	if c.AtLeast {
+		return fmt.Sprintf("at least %d", c.N)
+	}
+	return fmt.Sprint(c.N)
 }

@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"tinylab/firewall"
+	"tinylab/lab/rollout"
 )
 
 // reader walks a YAML document strictly: every mapping's keys are checked
@@ -250,7 +251,7 @@ func (r *reader) devices(sc *Scenario, n *yaml.Node) error {
 			}
 		}
 		if n := f["count"]; n != nil {
-			c, err := r.uint(n, "count", 5000)
+			c, err := r.uint(n, "count", MaxFleet)
 			if err != nil {
 				return err
 			}
@@ -527,12 +528,13 @@ var actions = map[string][]string{
 	"update":    {"device", "container", "seq", "format", "attack"},
 	"sensor":    {"device", "sensor", "value"},
 	"power-cut": {"device"}, "power-on": {"device"},
-	"drop":   {"device", "loss"},
-	"grant":  {"device", "container", "call"},
-	"revoke": {"device", "container", "call"},
-	"coap":   {"method", "device", "path", "payload"},
-	"tamper": {"attack"},
-	"exec":   {"line"},
+	"drop":    {"device", "loss"},
+	"grant":   {"device", "container", "call"},
+	"revoke":  {"device", "container", "call"},
+	"coap":    {"method", "device", "path", "payload"},
+	"rollout": {"container", "version", "to", "canary", "waves", "halt_on", "pause", "from"},
+	"tamper":  {"attack"},
+	"exec":    {"line"},
 }
 
 // action reads a step action: a lab command line as text, or a mapping with
@@ -570,6 +572,9 @@ func (r *reader) action(n *yaml.Node) (Action, error) {
 		return a, err
 	}
 	parts := []string{verb}
+	if verb == "rollout" {
+		return r.rolloutAction(a, v, f)
+	}
 	if verb == "tamper" {
 		parts = append(parts, "next")
 	}
@@ -647,6 +652,8 @@ func (r *reader) expect(n *yaml.Node) (Expect, error) {
 		keys[n.Content[i].Value] = true
 	}
 	switch {
+	case keys["rollout"] && len(n.Content) == 2:
+		return r.rolloutExpect(e, n.Content[1])
 	case keys["state"]:
 		e.Kind = "state"
 		f, err := r.fields(n, "a state expectation", "container", "state", "seq", "runtime")
@@ -790,4 +797,85 @@ func (r *reader) target(e *Expect, n, parent *yaml.Node) error {
 // read loads a file of the scenario's folder.
 func (sc *Scenario) read(name string) ([]byte, error) {
 	return fs.ReadFile(sc.fsys, path.Join(sc.dir, name))
+}
+
+// MaxFleet is the most boards one device entry may count.
+const MaxFleet = 5000
+
+// rolloutAction builds `rollout CONTAINER [vN] --to GLOB ...` from its
+// structured form.
+func (r *reader) rolloutAction(a Action, v *yaml.Node, f map[string]*yaml.Node) (Action, error) {
+	for _, key := range []string{"container", "to"} {
+		if f[key] == nil {
+			return a, r.errf(v, "action rollout needs %s", key)
+		}
+	}
+	parts := []string{"rollout"}
+	for _, key := range []string{"container", "version", "to", "canary", "waves", "halt_on", "pause", "from"} {
+		nv := f[key]
+		if nv == nil {
+			continue
+		}
+		val, err := r.str(nv, key)
+		if err == nil && nv.Kind == yaml.ScalarNode && strings.ContainsAny(val, " \t") {
+			err = r.errf(nv, "%s must be one word, got %q", key, val)
+		}
+		if err != nil {
+			return a, err
+		}
+		switch key {
+		case "container":
+			parts = append(parts, val)
+		case "version":
+			if !strings.HasPrefix(val, "v") {
+				val = "v" + val
+			}
+			parts = append(parts, val)
+		default:
+			parts = append(parts, "--"+strings.ReplaceAll(key, "_", "-"), val)
+		}
+	}
+	a.Line = strings.Join(parts, " ")
+	return a, nil
+}
+
+// rolloutExpect reads {rollout: {state: halted, wave: wave 2, failed: 10+}}.
+func (r *reader) rolloutExpect(e Expect, v *yaml.Node) (Expect, error) {
+	e.Kind = "rollout"
+	f, err := r.fields(v, "rollout expectation", "state", "wave", "pending", "fetching", "installed", "failed", "offline")
+	if err != nil {
+		return e, err
+	}
+	x := &RolloutExpect{Counts: map[string]Count{}}
+	if nv := f["state"]; nv != nil {
+		if x.State, err = r.word(nv, "state"); err != nil {
+			return e, err
+		}
+		if _, ok := rollout.ParseState(x.State); !ok {
+			return e, r.errf(nv, "rollout state %q: rolling, observing, halted, aborted, completed, rolling-back or rolled-back", x.State)
+		}
+	}
+	if nv := f["wave"]; nv != nil {
+		if x.Wave, err = r.str(nv, "wave"); err != nil {
+			return e, err
+		}
+	}
+	for _, key := range []string{"pending", "fetching", "installed", "failed", "offline"} {
+		nv := f[key]
+		if nv == nil {
+			continue
+		}
+		s, err := r.str(nv, key)
+		if err != nil {
+			return e, err
+		}
+		num, plus := strings.CutSuffix(s, "+")
+		c, err := strconv.Atoi(num)
+		if err != nil || c < 0 {
+			return e, r.errf(nv, "%s must be a count like 12, or 12+ for at least 12, got %q", key, s)
+		}
+		x.Counts[key] = Count{N: c, AtLeast: plus}
+	}
+	e.Rollout = x
+	return e, nil
 }

@@ -145,3 +145,32 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestRolloutActionsAndExpectations(t *testing.T) {
+	src := strings.Replace(base, "do: [load d1 c, start d1 c]",
+		"do:\n      - {rollout: {container: c, to: \"d*\", canary: 1%, waves: \"10%,100%\", halt_on: 5%, pause: 30s}}\n      - rollout rollback", 1)
+	src = strings.Replace(src, "      - {container: d1/c, state: RUNNING}", "      - {rollout: {state: halted, wave: wave 2, failed: 3+, installed: 10}}", 1)
+	sc, err := parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sc.Steps[0].Do[0].Line; got != "rollout c --to d* --canary 1% --waves 10%,100% --halt-on 5% --pause 30s" {
+		t.Fatalf("line: %s", got)
+	}
+	x := sc.Steps[0].Expect[0].Rollout
+	if x == nil || x.State != "halted" || x.Wave != "wave 2" || x.Counts["failed"] != (Count{3, true}) || x.Counts["installed"] != (Count{10, false}) {
+		t.Fatalf("expectation %+v", x)
+	}
+	for _, tc := range []struct{ from, to, want string }{
+		{"do: [load d1 c, start d1 c]", "do: [rollout c --to x*]", "matches no device"},
+		{"do: [load d1 c, start d1 c]", "do: [rollout nope --to d*]", `no container definition "nope"`},
+		{"do: [load d1 c, start d1 c]", "do: [rollout c --to d* --canary lots]", "a percentage"},
+		{"do: [load d1 c, start d1 c]", "do: [{rollout: {to: d1}}]", "needs container"},
+		{"{container: d1/c, state: RUNNING}", "{rollout: {state: stuck}}", `rollout state "stuck"`},
+		{"{container: d1/c, state: RUNNING}", "{rollout: {failed: many}}", "a count like 12"},
+	} {
+		if _, err := parse(strings.Replace(base, tc.from, tc.to, 1)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.to, err, tc.want)
+		}
+	}
+}
