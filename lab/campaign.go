@@ -352,6 +352,7 @@ type RolloutView struct {
 	HaltOn                         rollout.Percent
 	Current                        int // index of the current wave
 	Waves                          []WaveView
+	Reasons                        string                // every wave's failures, grouped
 	Cells                          []rollout.DeviceState // every target, in order
 }
 
@@ -387,19 +388,28 @@ func (l *Lab) RolloutViewHeld() (RolloutView, bool) {
 	return c.view(false), true
 }
 
-// view copies the campaign; cells adds every target's state (for the
-// fleet map), which the expectations checked after every timer do without.
-func (c *campaign) view(cells bool) RolloutView {
-	s := c.m.Spec()
+func (c *campaign) view(cells bool) RolloutView { return ViewCampaign(c.m, cells) }
+
+// ViewCampaign copies a campaign; cells adds every target's state and the
+// failure reasons (for the pane), which the expectations checked after
+// every timer do without.
+func ViewCampaign(m *rollout.Campaign, cells bool) RolloutView {
+	s := m.Spec()
 	v := RolloutView{Name: s.Name, Container: s.Container, Release: s.Release, From: s.From, Seq: s.Seq,
-		State: c.m.State(), HaltOn: s.HaltOn, Current: c.m.Current()}
+		State: m.State(), HaltOn: s.HaltOn, Current: m.Current()}
 	if cells {
 		v.Cells = make([]rollout.DeviceState, len(s.Targets))
 		for i := range v.Cells {
-			v.Cells[i] = c.m.DeviceAt(i)
+			v.Cells[i] = m.DeviceAt(i)
 		}
 	}
-	for _, w := range c.m.Waves() {
+	total := map[string]int{}
+	for _, w := range m.Waves() {
+		if cells {
+			for r, n := range w.Reasons {
+				total[r] += n
+			}
+		}
 		wv := WaveView{Name: w.Name, Share: w.Share, Rollback: w.Rollback, Started: w.Started, Devices: len(w.Devices)}
 		if cells {
 			wv.Reasons = rollout.FormatReasons(w.Reasons)
@@ -409,6 +419,7 @@ func (c *campaign) view(cells bool) RolloutView {
 		}
 		v.Waves = append(v.Waves, wv)
 	}
+	v.Reasons = rollout.FormatReasons(total)
 	return v
 }
 

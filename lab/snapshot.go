@@ -17,6 +17,7 @@ type Snapshot struct {
 	Detail    *device.Snapshot // the device asked for, in full
 	Published uint64           // events on the bus so far
 	Armed     Attack           // what the next update will carry
+	Rollout   *RolloutView     // the latest rollout campaign, if any
 }
 
 // Snapshot copies the lab: a summary of every device and the full state of
@@ -25,6 +26,10 @@ func (l *Lab) Snapshot(detail string) Snapshot {
 	nodes := l.Nodes()
 	l.mu.Lock()
 	armed := l.armed
+	var camp *campaign
+	if len(l.rollouts) > 0 {
+		camp = l.rollouts[len(l.rollouts)-1]
+	}
 	l.mu.Unlock()
 	s := Snapshot{Devices: make([]device.Summary, len(nodes)), Armed: armed}
 	mode, speed, paused := l.world.Mode(), l.world.Speed(), l.world.Paused()
@@ -36,6 +41,10 @@ func (l *Lab) Snapshot(detail string) Snapshot {
 				d := n.Dev.Snapshot()
 				s.Detail = &d
 			}
+		}
+		if camp != nil {
+			v := camp.view(true)
+			s.Rollout = &v
 		}
 	})
 	s.Mode, s.Speed, s.Paused = mode, speed, paused

@@ -212,3 +212,31 @@ func median(ds []time.Duration) time.Duration {
 	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
 	return ds[len(ds)/2]
 }
+
+// BenchmarkFrame10000Rollout is one UI frame at 160x48 with 10,000 boards
+// in the device list and a 10,000-board campaign in the rollout pane: the
+// frame applied (the device list and the aggregates handed in) and the
+// whole screen drawn. The goal is 8 ms. The snapshot itself is the lab's
+// (BenchmarkFleetBoards measures the lab at scale).
+func BenchmarkFrame10000Rollout(b *testing.B) {
+	m, src := fixtureModel(theme.New(theme.Default, false), 160, 48)
+	f := src.frame("")
+	base := f.snap.Devices[0]
+	f.snap.Devices = make([]device.Summary, 10000)
+	for i := range f.snap.Devices {
+		f.snap.Devices[i] = base
+		f.snap.Devices[i].ID = fmt.Sprintf("box-%d", i+1)
+	}
+	v := haltedRollout(10000)
+	f.snap.Rollout = &v
+	f.events = nil
+	m.Update(frameMsg(f))
+	m.selIdx = 5000
+	m.Update(press("down"))
+	b.ResetTimer()
+	for range b.N {
+		m.Update(frameMsg(f))
+		m.dirty = true
+		_ = m.View()
+	}
+}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -8,6 +9,7 @@ import (
 	"tinylab/device"
 	"tinylab/firewall"
 	"tinylab/lab"
+	"tinylab/lab/rollout"
 	"tinylab/lab/sim"
 	"tinylab/scenarios"
 	"tinylab/ui/pane"
@@ -158,4 +160,32 @@ func fixtureModel(th *theme.Theme, w, h int) (*model, *fakeSource) {
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	m.Update(frameMsg(src.frame("")))
 	return m, src
+}
+
+// haltedRollout is a campaign over n boards halted in its second wave by
+// one watchdog failure in ten, the later waves held back.
+func haltedRollout(n int) lab.RolloutView {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("box-%d", i+1)
+	}
+	c, err := rollout.New(rollout.Spec{Name: "thermo-v2", Container: "thermo", Release: "thermo-v2", Seq: 1, From: "thermo",
+		Targets: ids, Canary: 100, Waves: []rollout.Percent{1000, 5000, 10000}, HaltOn: 500, Pause: 15 * time.Second}, func(device.Payload) {})
+	if err != nil {
+		panic(err)
+	}
+	done := func(at time.Duration, ids []string, what rollout.ObsKind, every int) {
+		var obs []rollout.Observation
+		for k, id := range ids {
+			if k%every == 0 {
+				obs = append(obs, rollout.Observation{Device: id, What: what, Reason: "watchdog"})
+			}
+		}
+		c.Observe(at, obs...)
+	}
+	done(sec, c.Start(0).Trigger, rollout.UpdateOK, 1)
+	wave := c.Tick(16 * sec).Trigger
+	done(17*sec, wave, rollout.UpdateOK, 1)
+	done(26*sec, wave, rollout.ContainerFailed, 10)
+	return lab.ViewCampaign(c, true)
 }

@@ -140,3 +140,20 @@ func typeText(m tea.Model, s string) {
 		m.Update(tea.KeyPressMsg{Code: r, Text: string(r)})
 	}
 }
+
+// TestGoldenRolloutScreen is the whole screen while a 10,000-board campaign
+// is halted: the rollout takes the update pane.
+func TestGoldenRolloutScreen(t *testing.T) {
+	for _, sz := range sizes {
+		t.Run(fmt.Sprintf("%dx%d", sz[0], sz[1]), func(t *testing.T) {
+			m, src := fixtureModel(theme.New(theme.Default, false), sz[0], sz[1])
+			f := src.frame("")
+			v := haltedRollout(10000)
+			f.snap.Rollout = &v
+			m.Update(frameMsg(f))
+			out := m.render()
+			checkBox(t, out, sz[0], sz[1])
+			golden.RequireEqual(t, fixed(t, out))
+		})
+	}
+}

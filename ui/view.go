@@ -97,6 +97,14 @@ func (m *model) pane(p paneID, r rect) []string {
 		title = d.Title()
 		body = d.Render(th, iw, ih)
 	case paneSuit:
+		if ro := m.snap.Rollout; ro != nil {
+			// A campaign in the lab takes the update pane: the fleet's
+			// update is the story then, not one device's check list.
+			r := pane.Rollout{View: *ro}
+			title = r.Title()
+			body = r.Render(th, iw, ih)
+			break
+		}
 		s := pane.Suit{Device: m.selID, Paused: m.snap.Paused}
 		if m.snap.Armed != lab.NoAttack {
 			s.Armed = m.snap.Armed.String()
