@@ -49,7 +49,8 @@ type entry struct {
 	counts    [numCalls]Counter
 	allowed   uint64
 	reasons   [numReasons]uint64 // denials per reason
-	denials   []Decision         // ring of the last len(denials) denials
+	denials   []Decision         // ring of the last denials, grown up to denCap
+	denCap    int
 	denNext   int                // next position to write
 	denTotal  uint64
 }
@@ -86,7 +87,9 @@ func (fw *Firewall) Install(uid string, pol Policy) error {
 	defer fw.mu.Unlock()
 	e := fw.byUID[uid]
 	if e == nil {
-		e = &entry{uid: uid, denials: make([]Decision, fw.opts.DenialLog)}
+		// The log grows with the denials: most containers of a fleet
+		// are never denied anything and keep none.
+		e = &entry{uid: uid, denCap: fw.opts.DenialLog}
 		fw.byUID[uid] = e
 	}
 	fw.closeAllLocked(e)
@@ -366,8 +369,12 @@ func (e *entry) count(d *Decision) {
 	if d.Reason < numReasons {
 		e.reasons[d.Reason]++
 	}
-	e.denials[e.denNext] = *d
-	e.denNext = (e.denNext + 1) % len(e.denials)
+	if len(e.denials) < e.denCap {
+		e.denials = append(e.denials, *d)
+	} else {
+		e.denials[e.denNext] = *d
+	}
+	e.denNext = (e.denNext + 1) % e.denCap
 	e.denTotal++
 }
 

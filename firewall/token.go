@@ -253,10 +253,11 @@ func VerifyToken(kind TokenKind, tok []byte, owner ed25519.PublicKey, mode Signi
 	if len(owner) != ed25519.PublicKeySize {
 		return r.fail("signature", "an Ed25519 owner key of 32 bytes", fmt.Sprintf("%d bytes", len(owner)), ErrNoKey)
 	}
-	verifier, err := cose.NewVerifier(cose.AlgorithmEdDSA, owner)
+	inner, err := cose.NewVerifier(cose.AlgorithmEdDSA, owner)
 	if err != nil {
 		return r.fail("signature", "an Ed25519 owner key", err.Error(), ErrNoKey)
 	}
+	verifier := memoVerifier{v: inner, key: owner}
 	if err := msg.Verify(nil, verifier); err == nil {
 		r.Signed, r.Scheme = true, SigningCOSE
 	} else if mode == SigningUpstreamRaw && emptyHeaders(msg) && verifier.Verify(msg.Payload, msg.Signature) == nil {

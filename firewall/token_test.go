@@ -190,3 +190,29 @@ func TestModeAndKindNames(t *testing.T) {
 		}
 	}
 }
+
+// TestMemoKeepsEveryCheck: a token verified once verifies again from the
+// memo, and the same token changed in one byte, or checked with another
+// key, is verified anew and refused.
+func TestMemoKeepsEveryCheck(t *testing.T) {
+	key, other := testKey(t, 3), testKey(t, 4)
+	good, err := IssueToken(Claims{Bitmask: []byte{0x1f}}, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if r := VerifyToken(TokenMask, good, key.Public().(ed25519.PublicKey), SigningCOSE); r.Err != nil {
+			t.Fatal(r.Err)
+		}
+	}
+	if r := VerifyToken(TokenMask, good, other.Public().(ed25519.PublicKey), SigningCOSE); !errors.Is(r.Err, ErrBadSignature) {
+		t.Fatalf("another key after a success: %v", r.Err)
+	}
+	for i := range good {
+		bad := append([]byte(nil), good...)
+		bad[i] ^= 0x01
+		if r := VerifyToken(TokenMask, bad, key.Public().(ed25519.PublicKey), SigningCOSE); r.Err == nil {
+			t.Fatalf("byte %d changed and still verified", i)
+		}
+	}
+}

@@ -83,7 +83,7 @@ func fleetOf(tb testing.TB, n int) *Scenario {
 // virtual second, and the live heap each board holds at the end (the peak
 // RSS of `tinylab run` is measured beside it with /usr/bin/time).
 func BenchmarkFleetBoards(b *testing.B) {
-	for _, n := range []int{1000, 2500, 5000} {
+	for _, n := range []int{1000, 5000, 10000} {
 		b.Run(fmt.Sprintf("boards=%d", n), func(b *testing.B) {
 			sc := fleetOf(b, n)
 			for range b.N {

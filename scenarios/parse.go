@@ -800,7 +800,7 @@ func (sc *Scenario) read(name string) ([]byte, error) {
 }
 
 // MaxFleet is the most boards one device entry may count.
-const MaxFleet = 5000
+const MaxFleet = 10000
 
 // rolloutAction builds `rollout CONTAINER [vN] --to GLOB ...` from its
 // structured form.

@@ -138,7 +138,8 @@ type Runner struct {
 	results []StepResult
 
 	// in the world
-	events    []device.Event // since the current step began
+	events    []device.Event // since the current step began, of the devices it checks
+	watched   map[string]bool // the devices the current step's expectations name
 	stepStart time.Duration
 	capture   func()
 	done      chan StepResult
@@ -163,7 +164,13 @@ func NewRunner(sc *Scenario, o Options) (*Runner, error) {
 		return nil, err
 	}
 	r := &Runner{sc: sc, lab: l, opts: o, done: make(chan StepResult, len(sc.Steps))}
-	r.capture = l.Bus().Sink(func(e device.Event) { r.events = append(r.events, e) })
+	// Only the events a step's expectations read are kept: a fleet's
+	// heartbeats would otherwise pile up for the whole step.
+	r.capture = l.Bus().Sink(func(e device.Event) {
+		if r.watched[e.Device] {
+			r.events = append(r.events, e)
+		}
+	})
 	if o.Setup != nil {
 		o.Setup(l)
 	}
@@ -238,6 +245,7 @@ func (r *Runner) begin() (int, *Step, error) {
 	w := r.lab.World()
 	w.Do(func() {
 		r.events = r.events[:0]
+		r.watched = st.devices()
 		r.stepStart = w.Now()
 		r.lab.Bus().Publish(device.Event{At: w.Now(), Device: "scenario", Seq: uint64(i + 1),
 			Data: StepStarted{Index: i + 1, Total: len(r.sc.Steps), Title: st.Title, Say: st.Say, Watch: st.Watch, About: st.About.String()}})
@@ -248,6 +256,18 @@ func (r *Runner) begin() (int, *Step, error) {
 		}
 	}
 	return i, st, nil
+}
+
+// devices are the devices the step's expectations and wait name.
+func (st *Step) devices() map[string]bool {
+	m := map[string]bool{}
+	for _, e := range st.Expect {
+		m[e.Device] = true
+	}
+	if st.Wait.Until != nil {
+		m[st.Wait.Until.Device] = true
+	}
+	return m
 }
 
 // limit is when the step's wait ends at the latest.

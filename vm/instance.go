@@ -88,13 +88,13 @@ type Instance struct {
 }
 
 // NewInstance prepares an instance: a private copy of the program's data and
-// its own stack, allocated once.
+// its own stack, grown a frame at a time as calls reach deeper.
 func NewInstance(p *Program, cfg Config) *Instance {
 	in := &Instance{
 		prog:    p,
 		helpers: cfg.Helpers,
 		data:    append([]byte(nil), p.data...),
-		stack:   make([]byte, StackSize),
+		stack:   make([]byte, StackFrameSize),
 		ctxPerm: PermRead,
 	}
 	in.memory.in = in
@@ -110,7 +110,7 @@ func NewInstance(p *Program, cfg Config) *Instance {
 	in.setRegion(slotRodata, "rodata", p.rodata, PermRead)
 	in.setRegion(slotData, "data", in.data, PermReadWrite)
 	in.setRegion(slotStack, "stack", in.stack[:StackFrameSize], PermReadWrite)
-	in.dirtyFrames = MaxCallDepth
+	in.dirtyFrames = 1
 	return in
 }
 
@@ -196,7 +196,7 @@ func (in *Instance) Run(entryPC int, ctx []byte) (Result, error) {
 		in.setRegion(slotContext, "context", ctx, in.ctxPerm)
 		r1 = ContextBase
 	}
-	clear(in.stack[:in.dirtyFrames*StackFrameSize])
+	clear(in.stack[:min(in.dirtyFrames*StackFrameSize, len(in.stack))])
 	in.dirtyFrames = 1
 	in.stats = Stats{}
 	in.localCalls = 0

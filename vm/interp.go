@@ -1401,9 +1401,15 @@ func (in *Instance) exec(pc int) (int, uint8) {
 }
 
 // setStack makes the first frames of the stack accessible: a function
-// reaches its own frame and its callers'.
+// reaches its own frame and its callers'. Frames are allocated the first
+// time a call reaches them: most containers never call, and a fleet of
+// thousands keeps one frame each instead of MaxCallDepth.
 func (in *Instance) setStack(frames int) {
 	n := uint64(frames * StackFrameSize)
+	if n > uint64(len(in.stack)) {
+		in.stack = append(in.stack, make([]byte, int(n)-len(in.stack))...)
+		in.mem[slotStack].ptr = unsafe.Pointer(unsafe.SliceData(in.stack))
+	}
 	in.mem[slotStack].rlen, in.mem[slotStack].wlen = n, n
 	in.info[slotStack].buf = in.stack[:n]
 }
