@@ -51,7 +51,7 @@ type entry struct {
 	reasons   [numReasons]uint64 // denials per reason
 	denials   []Decision         // ring of the last denials, grown up to denCap
 	denCap    int
-	denNext   int                // next position to write
+	denNext   int // next position to write
 	denTotal  uint64
 }
 

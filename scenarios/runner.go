@@ -138,7 +138,7 @@ type Runner struct {
 	results []StepResult
 
 	// in the world
-	events    []device.Event // since the current step began, of the devices it checks
+	events    []device.Event  // since the current step began, of the devices it checks
 	watched   map[string]bool // the devices the current step's expectations name
 	stepStart time.Duration
 	capture   func()
