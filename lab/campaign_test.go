@@ -8,7 +8,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plgd-dev/go-coap/v3/message"
+	"github.com/plgd-dev/go-coap/v3/message/codes"
+
 	"tinylab/device"
+	"tinylab/device/coapnet"
 	"tinylab/firewall"
 	"tinylab/lab/rollout"
 	"tinylab/lab/sim"
@@ -24,8 +28,12 @@ loop:
 // rolloutLab is n boards running app v1 (heartbeats), with app-v2 (silent)
 // and app-v3 (heartbeats) defined.
 func rolloutLab(t *testing.T, n int) (*Lab, *[]device.Event) {
+	return rolloutLabWith(t, n, 0)
+}
+
+func rolloutLabWith(t *testing.T, n, perSocket int) (*Lab, *[]device.Event) {
 	t.Helper()
-	l, err := New(Options{Seed: 1, Mode: sim.Fast, BlockSize: 512})
+	l, err := New(Options{Seed: 1, Mode: sim.Fast, BlockSize: 512, BoardsPerSocket: perSocket})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +72,13 @@ func steps(events []device.Event) []rollout.StepKind {
 }
 
 func TestRolloutHaltsAndRollsBack(t *testing.T) {
-	l, events := rolloutLab(t, 20)
+	for _, per := range []int{0, 8} {
+		t.Run(fmt.Sprintf("boards-per-socket=%d", per), func(t *testing.T) { testRolloutHalts(t, per) })
+	}
+}
+
+func testRolloutHalts(t *testing.T, perSocket int) {
+	l, events := rolloutLabWith(t, 20, perSocket)
 	ctx := context.Background()
 	out, err := l.Exec("rollout app v2 --to box-* --canary 10% --waves 50%,100% --halt-on 20% --pause 10s")
 	if err != nil {
@@ -155,5 +169,42 @@ func TestParseRollout(t *testing.T) {
 		if _, err := ParseRollout(strings.Fields(bad), defs); !errors.Is(err, rollout.ErrSpec) {
 			t.Errorf("%q: %v", bad, err)
 		}
+	}
+}
+
+// TestSharedSockets: boards on one socket are told apart by Uri-Host, each
+// answers for itself, and a request for a board the socket does not serve
+// is refused.
+func TestSharedSockets(t *testing.T) {
+	l, _ := rolloutLabWith(t, 7, 3)
+	socks := map[string]bool{}
+	for _, n := range l.Nodes() {
+		socks[n.Sock.URI()] = true
+		if !strings.HasPrefix(n.URI(), "coap://"+n.ID()+".localhost:") {
+			t.Errorf("%s: URI %s", n.ID(), n.URI())
+		}
+		resp, err := l.CoAP(n.ID(), codes.GET, "/containers", nil, int(message.AppJSON))
+		if err != nil || resp.Code != codes.Content || !strings.Contains(string(resp.Body), "app") {
+			t.Fatalf("%s: %v %v", n.ID(), resp, err)
+		}
+	}
+	if len(socks) != 3 {
+		t.Fatalf("7 boards, 3 per socket, on %d sockets", len(socks))
+	}
+	n, _ := l.Node("box-1")
+	tgt, err := coapnet.ParseURI(n.Sock.URI() + "/riot/board")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for host, want := range map[string]codes.Code{"box-9.localhost": codes.NotFound, "BOX-2.localhost": codes.Content} {
+		resp, err := l.client.Request(ctx, tgt, codes.GET, message.TextPlain, nil, message.Option{ID: message.URIHost, Value: []byte(host)})
+		if err != nil || resp.Code != want {
+			t.Errorf("Uri-Host %s: %v %v, want %v", host, resp, err, want)
+		}
+	}
+	if resp, err := l.client.Request(ctx, tgt, codes.GET, message.TextPlain, nil); err != nil || resp.Code != codes.BadRequest {
+		t.Errorf("no Uri-Host: %v %v", resp, err)
 	}
 }

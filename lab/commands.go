@@ -59,6 +59,9 @@ func (l *Lab) CoAP(id string, method codes.Code, path string, body []byte, accep
 	if err != nil {
 		return nil, err
 	}
+	if n.Host != "" {
+		opts = append(opts, message.Option{ID: message.URIHost, Value: []byte(n.Host)})
+	}
 	if accept >= 0 {
 		opts = append(opts, message.Option{ID: message.Accept, Value: encodeUint(uint32(accept))})
 	}

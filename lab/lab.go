@@ -9,6 +9,7 @@ import (
 	"net"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -42,6 +43,10 @@ type Options struct {
 	// Runtimes are the container runtimes every device's firmware has (nil:
 	// device.BuiltinRuntimes); tests and the CLI pick wazero's engine here.
 	Runtimes map[firewall.RuntimeType]device.Runtime
+	// BoardsPerSocket, when above 0, puts that many devices on each socket,
+	// told apart by Uri-Host (ID.localhost): for fleets that would pass the
+	// process's open-file limit with a socket each (see coapnet.Hosts).
+	BoardsPerSocket int
 }
 
 // DeviceSpec says how to build one device.
@@ -71,17 +76,31 @@ type Node struct {
 	Spec  DeviceSpec
 	Dev   *device.Device
 	Sock  *coapnet.Server // nil in a quiet lab
+	// Host is the Uri-Host requests must carry when the socket is shared
+	// with other devices ("" when it is the device's own).
+	Host string
 }
 
 // ID is the device's id.
 func (n *Node) ID() string { return n.Spec.ID }
 
-// URI is the device's CoAP base URI (empty in a quiet lab).
+// URI is the device's CoAP base URI (empty in a quiet lab). On a shared
+// socket it names the device (coap://ID.localhost:PORT): a peer sends
+// Uri-Host ID.localhost to the socket's address (coap-client -O 3,ID.localhost).
 func (n *Node) URI() string {
 	if n.Sock == nil {
 		return ""
 	}
+	if n.Host != "" {
+		return "coap://" + net.JoinHostPort(n.Host, strconv.Itoa(n.Sock.Addr().Port))
+	}
 	return n.Sock.URI()
+}
+
+// sharedSocket is a socket serving several devices by Uri-Host.
+type sharedSocket struct {
+	srv   *coapnet.Server
+	hosts *coapnet.Hosts
 }
 
 // Lab is the world.
@@ -98,14 +117,15 @@ type Lab struct {
 	owner    *Party
 	defs     map[string]*ContainerDef
 	releases []*Release
-	armed    Attack     // applies to the next update published
+	armed    Attack      // applies to the next update published
 	rollouts []*campaign // rollout campaigns, oldest first
-	seq      uint64     // lab events published
-	rng      *rand.Rand // the lab's own draws (its requests lost on a lossy link)
+	seq      uint64      // lab events published
+	rng      *rand.Rand  // the lab's own draws (its requests lost on a lossy link)
 
 	repo    *repo.Repo
 	repoSrv *coapnet.Stateless
 	client  *coapnet.Server
+	shared  *sharedSocket // the socket new devices join, with BoardsPerSocket
 }
 
 // ErrUnknownDevice is returned for a device id the lab does not have.
@@ -145,8 +165,10 @@ func (l *Lab) Close() {
 	l.mu.Lock()
 	nodes := slices.Clone(l.nodes)
 	l.mu.Unlock()
+	closed := map[*coapnet.Server]bool{}
 	for _, n := range nodes {
-		if n.Sock != nil {
+		if n.Sock != nil && !closed[n.Sock] {
+			closed[n.Sock] = true
 			n.Sock.Close()
 		}
 	}
@@ -283,7 +305,12 @@ func (l *Lab) AddDevice(spec DeviceSpec) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !l.opts.Quiet {
+	if !l.opts.Quiet && l.opts.BoardsPerSocket > 0 && spec.Listen == "" {
+		if n.Sock, err = l.join(n); err != nil {
+			return nil, fmt.Errorf("device %s: %w", spec.ID, err)
+		}
+		l.world.Do(func() { n.Dev.SetNet(n.Sock) })
+	} else if !l.opts.Quiet {
 		addr := spec.Listen
 		if addr == "" {
 			addr = net.JoinHostPort(l.opts.Host, "0")
@@ -306,6 +333,24 @@ func (l *Lab) AddDevice(spec DeviceSpec) (*Node, error) {
 		l.world.Do(func() { err = n.Dev.PowerOn("power on") })
 	}
 	return n, err
+}
+
+// join puts a device on the shared socket that has room, opening a new one
+// when the last is full.
+func (l *Lab) join(n *Node) (*coapnet.Server, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.shared == nil || l.shared.hosts.Len() >= l.opts.BoardsPerSocket {
+		hosts := coapnet.NewHosts()
+		srv, err := coapnet.Listen(net.JoinHostPort(l.opts.Host, "0"), hosts, coapnet.Options{Runner: l.runner})
+		if err != nil {
+			return nil, err
+		}
+		l.shared = &sharedSocket{srv: srv, hosts: hosts}
+	}
+	n.Host = n.Spec.ID + ".localhost"
+	l.shared.hosts.Add(n.Host, n.Dev.Handler())
+	return l.shared.srv, nil
 }
 
 func hashString(s string) uint64 {

@@ -145,6 +145,9 @@ type Runner struct {
 	done      chan StepResult
 }
 
+// boardsPerSocket is how many boards of a fleet share one socket.
+const boardsPerSocket = 256
+
 // ErrFinished is returned when every step has been played.
 var ErrFinished = errors.New("the scenario is finished")
 
@@ -159,7 +162,13 @@ func NewRunner(sc *Scenario, o Options) (*Runner, error) {
 	}
 	// The lab is built at virtual time 0 in Fast mode, then paced runs wait,
 	// paused, for their first step: building never lets wall time in.
-	l, err := lab.New(lab.Options{Seed: seed, Mode: sim.Fast, StateDir: o.StateDir, Host: o.Host, Quiet: o.Quiet, Runtimes: o.Runtimes})
+	// Fleets share sockets, a few hundred boards each, so that 10,000
+	// boards stay far under the process's open-file limit.
+	per := 0
+	if len(sc.DeviceIDs()) > boardsPerSocket {
+		per = boardsPerSocket
+	}
+	l, err := lab.New(lab.Options{Seed: seed, Mode: sim.Fast, StateDir: o.StateDir, Host: o.Host, Quiet: o.Quiet, BoardsPerSocket: per, Runtimes: o.Runtimes})
 	if err != nil {
 		return nil, err
 	}
