@@ -378,6 +378,7 @@ func (l *Lab) Grant(id, name string, call firewall.Call, revoke bool) (*Release,
 	seq := l.nextSeq(cur.UID, n.Spec.SeqPerContainer)
 	l.mu.Lock()
 	def := l.defs[name]
+	delete(l.metas, name)
 	l.releases = slices.DeleteFunc(l.releases, func(r *Release) bool { return r.Def == name })
 	if revoke {
 		def.Grants &^= firewall.MaskOf(call)

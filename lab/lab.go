@@ -116,6 +116,7 @@ type Lab struct {
 	parties  []*Party
 	owner    *Party
 	defs     map[string]*ContainerDef
+	metas    map[string][]byte // issued metadata by definition, while it is unchanged
 	releases []*Release
 	armed    Attack      // applies to the next update published
 	rollouts []*campaign // rollout campaigns, oldest first
@@ -139,7 +140,7 @@ func New(opts Options) (*Lab, error) {
 	l := &Lab{
 		opts: opts, world: sim.New(opts.Mode), bus: NewBus(opts.Ring),
 		runner: coapnet.NewRunner(4 * time.Second),
-		byID:   map[string]*Node{}, defs: map[string]*ContainerDef{},
+		byID:   map[string]*Node{}, defs: map[string]*ContainerDef{}, metas: map[string][]byte{},
 		rng: rand.New(rand.NewPCG(opts.Seed, 0x6c6f7373)),
 	}
 	// A bug in one device must not end a demo: it is reported and the world

@@ -51,6 +51,7 @@ func (l *Lab) Define(def ContainerDef) error {
 	}
 	l.mu.Lock()
 	l.defs[def.Name] = &def
+	delete(l.metas, def.Name)
 	nodes := slices.Clone(l.nodes)
 	l.mu.Unlock()
 	for _, n := range nodes {
@@ -89,15 +90,30 @@ func (l *Lab) Defs() []ContainerDef {
 }
 
 // metadata issues a container's metadata: the owner signs its four tokens.
+// Ed25519 signatures are deterministic, so the metadata of a definition is
+// issued once and kept until the definition changes (Define, Grant): a
+// fleet's thousand loads of one container send the same bytes.
 func (l *Lab) metadata(def *ContainerDef) ([]byte, error) {
 	l.mu.Lock()
 	owner := l.owner
+	cached, ok := l.metas[def.Name]
 	l.mu.Unlock()
 	if owner == nil {
 		return nil, fmt.Errorf("the lab has no owner to issue %s's tokens", def.Name)
 	}
-	return firewall.Build(firewall.Spec{UID: def.UID, Type: device.CodeType(def.Code), Grants: def.Grants, Endpoints: def.Endpoints,
+	if ok {
+		return cached, nil
+	}
+	meta, err := firewall.Build(firewall.Spec{UID: def.UID, Type: device.CodeType(def.Code), Grants: def.Grants, Endpoints: def.Endpoints,
 		Timing: def.Timing, Code: def.Code, Data: def.Data}, owner.Token)
+	if err == nil {
+		l.mu.Lock()
+		if cur, ok := l.defs[def.Name]; ok && cur.Grants == def.Grants {
+			l.metas[def.Name] = meta
+		}
+		l.mu.Unlock()
+	}
+	return meta, err
 }
 
 // Attack is what an attack tour does to an update before it is published.
