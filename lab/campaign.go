@@ -542,3 +542,54 @@ func (v RolloutView) String() string {
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
+
+// rolloutCandidates completes `rollout`: a verb or a definition first, then
+// a version, the options, and for --to the device ids and a glob of each
+// prefix.
+func (l *Lab) rolloutCandidates(before []string, pos int) []string {
+	if pos == 1 {
+		out := slices.Clone(RolloutVerbs)
+		for _, d := range l.Defs() {
+			out = append(out, d.Name)
+		}
+		return out
+	}
+	if slices.Contains(RolloutVerbs, before[0]) {
+		var names []string
+		l.mu.Lock()
+		for _, c := range l.rollouts {
+			names = append(names, c.m.Spec().Name)
+		}
+		l.mu.Unlock()
+		return names
+	}
+	switch before[len(before)-1] {
+	case "--to":
+		globs := map[string]bool{}
+		var out []string
+		for _, n := range l.Nodes() {
+			if i := strings.LastIndexByte(n.Spec.ID, '-'); i > 0 && !globs[n.Spec.ID[:i]] {
+				globs[n.Spec.ID[:i]] = true
+				out = append(out, n.Spec.ID[:i+1]+"*")
+			}
+		}
+		return out
+	case "--from":
+		var out []string
+		for _, d := range l.Defs() {
+			out = append(out, d.Name)
+		}
+		return out
+	case "--canary", "--halt-on", "--waves", "--pause":
+		return nil
+	}
+	out := []string{"--to", "--canary", "--waves", "--halt-on", "--pause", "--from"}
+	if pos == 2 {
+		for _, d := range l.Defs() {
+			if base, v, ok := strings.Cut(d.Name, "-v"); ok && base == before[0] {
+				out = append(out, "v"+v)
+			}
+		}
+	}
+	return out
+}

@@ -208,3 +208,17 @@ func TestSharedSockets(t *testing.T) {
 		t.Errorf("no Uri-Host: %v %v", resp, err)
 	}
 }
+
+func TestCompleteRollout(t *testing.T) {
+	l, _ := rolloutLab(t, 2)
+	for line, want := range map[string]string{
+		"rollout ":              "abort app app-v2 resume retry rollback status",
+		"rollout app ":          "--canary --from --halt-on --pause --to --waves v2",
+		"rollout app v2 --to ":  "box-*",
+		"rollout app --from ap": "app app-v2",
+	} {
+		if got := strings.Join(l.Complete(line), " "); got != want {
+			t.Errorf("%q completes to %q, want %q", line, got, want)
+		}
+	}
+}

@@ -4,11 +4,15 @@
 // container tokens, each tenant who signs its updates, the maintainer), and
 // offers the commands that the scenario runner, the UI's command line and
 // the CLI all use: load, start, stop, delete, update, sensor, power cut,
-// drop packets, tamper, grant and revoke, and raw CoAP requests.
+// drop packets, tamper, grant and revoke, raw CoAP requests, and rollout
+// campaigns (campaign.go drives the lab/rollout state machine: releases
+// published per board, triggers over CoAP, the devices' events fed back).
 //
 // Device commands travel over real CoAP on loopback, from the lab's own
 // socket to each device's socket: the lab is a management client like
 // TinyContainer's controller, and a tester's coap-client is its peer.
+// Fleets (Options.BoardsPerSocket) put several devices on one socket, told
+// apart by Uri-Host (see device/coapnet.Hosts).
 // Physical acts (a sensor value, a power cut, a lossy link) act on the
 // device directly, in the world.
 //

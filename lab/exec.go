@@ -304,6 +304,8 @@ func (l *Lab) argCandidates(cmd string, before []string, pos int) []string {
 			return []string{"/.well-known/core", "/riot/board", "/suit/status", "/suit/trigger", "/containers", "/bpf/exec/0"}
 		}
 		return []string{"json", "cbor", "text"}
+	case "rollout":
+		return l.rolloutCandidates(before, pos)
 	case "power-cut", "power-on", "drop":
 		if pos == 1 {
 			return devices()
