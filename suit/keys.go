@@ -212,5 +212,9 @@ func (k PrivateKey) coseSigner() (cose.Signer, error) {
 }
 
 func (k PublicKey) coseVerifier() (cose.Verifier, error) {
-	return cose.NewVerifier(k.Alg(), k.key)
+	v, err := cose.NewVerifier(k.Alg(), k.key)
+	if ek, ok := k.key.(ed25519.PublicKey); ok && err == nil {
+		return memoVerifier{v: v, key: ek}, nil
+	}
+	return v, err
 }

@@ -166,3 +166,40 @@ func TestComponentID(t *testing.T) {
 		}
 	}
 }
+
+// TestMemoKeepsEveryCheck: a signature verified once verifies again from
+// the memo; the same bytes under another key, or with one bit of the
+// signature or content changed, are verified anew and refused.
+func TestMemoKeepsEveryCheck(t *testing.T) {
+	k, other := testKey(t, 7), testKey(t, 8)
+	v, err := k.Public().coseVerifier()
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := cose.NewSigner(cose.AlgorithmEdDSA, k.signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := []byte("the Sig_structure of a manifest")
+	sig, err := signer.Sign(nil, content)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := v.Verify(content, sig); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ov, _ := other.Public().coseVerifier()
+	if ov.Verify(content, sig) == nil {
+		t.Fatal("another key accepted a memoised signature")
+	}
+	bad := append([]byte(nil), sig...)
+	bad[3] ^= 1
+	if v.Verify(content, bad) == nil {
+		t.Fatal("a changed signature verified")
+	}
+	if v.Verify(append([]byte("x"), content...), sig) == nil {
+		t.Fatal("changed content verified")
+	}
+}
