@@ -132,6 +132,7 @@ func BenchmarkRollout(b *testing.B) {
 					must(b, l.Start(id, "app"))
 				}
 				b.StartTimer()
+				cpu := cpuTime()
 				if _, err := l.Exec("rollout app v2 --to box-* --pause 1s"); err != nil {
 					b.Fatal(err)
 				}
@@ -140,6 +141,7 @@ func BenchmarkRollout(b *testing.B) {
 					return !v.State.Over()
 				})
 				b.StopTimer()
+				b.ReportMetric((cpuTime() - cpu).Seconds(), "cpu-s")
 				v, _ := l.RolloutView()
 				if err != nil || !done || v.Waves[0].Counts[rollout.Installed] != n {
 					b.Fatalf("rollout %v %v:\n%s", done, err, v)
