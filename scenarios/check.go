@@ -246,7 +246,7 @@ func (sc *Scenario) checkCommand(a Action) error {
 		switch n {
 		case "DEVICE":
 			if _, ok := sc.device(v); !ok {
-				return errAt(a.Pos, "%q: no device %q (devices: %s)", a.Line, v, strings.Join(sc.DeviceIDs(), ", "))
+				return errAt(a.Pos, "%q: no device %q (devices: %s)", a.Line, v, sc.someIDs())
 			}
 		case "CONTAINER":
 			switch help.Name {
@@ -302,7 +302,7 @@ func (sc *Scenario) checkExpect(e Expect) error {
 		return nil
 	}
 	if _, ok := sc.device(e.Device); !ok {
-		return errAt(e.Pos, "expectation on device %q, which the scenario does not define (devices: %s)", e.Device, strings.Join(sc.DeviceIDs(), ", "))
+		return errAt(e.Pos, "expectation on device %q, which the scenario does not define (devices: %s)", e.Device, sc.someIDs())
 	}
 	if e.Container != "" && !sc.hasUID(e.Container) {
 		return errAt(e.Pos, "expectation on container %q, which no container of the scenario has as uid", e.Container)
@@ -367,4 +367,14 @@ func (sc *Scenario) checkRollout(a Action, args []string) error {
 		}
 	}
 	return errAt(a.Pos, "%q: --to %s matches no device of the scenario", a.Line, o.To)
+}
+
+// someIDs lists the scenario's device ids for an error message: the first
+// few of a fleet, and how many there are.
+func (sc *Scenario) someIDs() string {
+	ids := sc.DeviceIDs()
+	if len(ids) > 8 {
+		return fmt.Sprintf("%s, ... (%d devices)", strings.Join(ids[:8], ", "), len(ids))
+	}
+	return strings.Join(ids, ", ")
 }
