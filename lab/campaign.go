@@ -92,7 +92,7 @@ func (l *Lab) Rollout(o RolloutOptions) (string, error) {
 	}
 	l.mu.Unlock()
 	m, err := rollout.New(rollout.Spec{Name: name, Container: def.UID, Release: def.Name, Seq: seq, From: o.From,
-		Targets: targets, Canary: o.Canary, Waves: o.Waves, HaltOn: o.HaltOn, Pause: o.Pause}, c.emit)
+		Targets: targets, Canary: o.Canary, Waves: o.Waves, HaltOn: o.HaltOn, Pause: o.Pause, To: o.To}, c.emit)
 	if err != nil {
 		return "", err
 	}

@@ -88,12 +88,14 @@ func testRolloutHalts(t *testing.T, perSocket int) {
 		t.Fatalf("rollout says %q", out)
 	}
 	must(t, l.Advance(ctx, 5*time.Second))
+	sameAsReplay(t, l, *events)
 	v, _ := l.RolloutView()
 	if c := v.Waves[0].Counts; c[rollout.Installed] != 2 || v.State != rollout.Observing {
 		t.Fatalf("canary after 5 s: %v, %s", c, v.State)
 	}
 	// The silent v2 trips the watchdog in the canary's window: 2 of 2 fail.
 	must(t, l.Advance(ctx, 10*time.Second))
+	sameAsReplay(t, l, *events)
 	v, _ = l.RolloutView()
 	if v.State != rollout.Halted || v.Waves[0].Counts[rollout.Failed] != 2 || v.Waves[0].Reasons != "watchdog ×2" {
 		t.Fatalf("after the canary's window: %s\n%s", v.State, v)
@@ -108,6 +110,7 @@ func testRolloutHalts(t *testing.T, perSocket int) {
 		t.Fatal(err)
 	}
 	must(t, l.Advance(ctx, 15*time.Second))
+	sameAsReplay(t, l, *events)
 	v, _ = l.RolloutView()
 	rb := v.Waves[len(v.Waves)-1]
 	if v.State != rollout.RolledBack || rb.Counts[rollout.Installed] != 2 {
@@ -133,7 +136,7 @@ func testRolloutHalts(t *testing.T, perSocket int) {
 }
 
 func TestRolloutOfflineDevice(t *testing.T) {
-	l, _ := rolloutLab(t, 4)
+	l, events := rolloutLab(t, 4)
 	ctx := context.Background()
 	must(t, l.PowerCut("box-2"))
 	must(t, l.Define(ContainerDef{Name: "app-v3", UID: "app", Tenant: "ops", Code: code(t, beatSrc), Grants: firewall.MaskOf(firewall.CallHeartbeat)}))
@@ -141,12 +144,15 @@ func TestRolloutOfflineDevice(t *testing.T) {
 		t.Fatal(err)
 	}
 	must(t, l.Advance(ctx, 3*time.Second))
+	sameAsReplay(t, l, *events)
 	v, _ := l.RolloutView()
 	if c := v.Waves[0].Counts; c[rollout.Installed] != 3 || c[rollout.Offline] != 1 {
 		t.Fatalf("with box-2 off: %v", c)
 	}
 	must(t, l.PowerOn("box-2"))
+	sameAsReplay(t, l, *events)
 	must(t, l.Advance(ctx, 10*time.Second))
+	sameAsReplay(t, l, *events)
 	v, _ = l.RolloutView()
 	if c := v.Waves[0].Counts; c[rollout.Installed] != 4 || v.State != rollout.Completed {
 		t.Fatalf("after box-2 boots: %v %s", c, v.State)
@@ -220,5 +226,28 @@ func TestCompleteRollout(t *testing.T) {
 		if got := strings.Join(l.Complete(line), " "); got != want {
 			t.Errorf("%q completes to %q, want %q", line, got, want)
 		}
+	}
+}
+
+// sameAsReplay: the campaign folded back from its transcript events is
+// the live campaign: states, counts, reasons and the map.
+func sameAsReplay(t *testing.T, l *Lab, events []device.Event) {
+	t.Helper()
+	var f RolloutFold
+	for _, e := range events {
+		f.Apply(e.Data)
+	}
+	var ids []string
+	for _, n := range l.Nodes() {
+		ids = append(ids, n.ID())
+	}
+	got, ok := f.View(ids)
+	want, _ := l.RolloutView()
+	if !ok {
+		t.Fatal("no campaign in the replay")
+	}
+	want.Container = "" // the transcript names the campaign and its release
+	if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
+		t.Fatalf("replay:\n%+v\nlive:\n%+v", got, want)
 	}
 }

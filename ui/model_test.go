@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -484,5 +485,59 @@ func TestBuildError(t *testing.T) {
 	}
 	if s := ansi.Strip(m.render()); !strings.Contains(s, "could not be built") || !strings.Contains(s, "missing.asm") {
 		t.Errorf("the build error is not shown:\n%s", s)
+	}
+}
+
+// TestReplayRollout: a recorded bad-release, written to JSON Lines and read
+// back, replays its campaign into the rollout pane: the halt in wave 2 and
+// the rollback, with the counts the live run had.
+func TestReplayRollout(t *testing.T) {
+	if testing.Short() {
+		t.Skip("2,000 boards are long for -short")
+	}
+	sc, err := scenarios.Load("bad-release")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines [][]byte
+	r, err := scenarios.NewRunner(sc, scenarios.Options{Setup: func(l *lab.Lab) {
+		l.Bus().Sink(func(e device.Event) {
+			if b, err := json.Marshal(e); err == nil {
+				lines = append(lines, b)
+			}
+		})
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := r.Play(t.Context(), nil); err != nil {
+		t.Fatal(err)
+	}
+	live, _ := r.Lab().RolloutView()
+	var events []device.Event
+	for _, b := range lines {
+		var e device.Event
+		if err := json.Unmarshal(b, &e); err != nil {
+			t.Fatalf("%v: %s", err, b)
+		}
+		events = append(events, e)
+	}
+	clock := time.Unix(0, 0)
+	rep := newReplay(events, "bad-release.jsonl", 100, func() time.Time { return clock })
+	clock = clock.Add(time.Hour)
+	f := rep.frame("")
+	v := f.snap.Rollout
+	if v == nil {
+		t.Fatal("no rollout in the replay")
+	}
+	if v.State != live.State || len(v.Waves) != len(live.Waves) || v.Reasons != live.Reasons || len(v.Cells) != len(live.Cells) {
+		t.Fatalf("replay %s %d waves %q %d cells; live %s %d waves %q %d cells", v.State, len(v.Waves), v.Reasons, len(v.Cells),
+			live.State, len(live.Waves), live.Reasons, len(live.Cells))
+	}
+	for i := range v.Waves {
+		if v.Waves[i].Counts != live.Waves[i].Counts {
+			t.Errorf("%s: replay %v, live %v", v.Waves[i].Name, v.Waves[i].Counts, live.Waves[i].Counts)
+		}
 	}
 }

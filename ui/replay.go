@@ -203,9 +203,10 @@ func (r *replaying) close() {}
 // fold rebuilds what a transcript says about the lab: devices, containers,
 // heartbeats, denials, updates and the story.
 type fold struct {
-	devs  []*devFold
-	byID  map[string]*devFold
-	story pane.Story
+	devs    []*devFold
+	byID    map[string]*devFold
+	story   pane.Story
+	rollout lab.RolloutFold // the latest campaign, for the rollout pane
 }
 
 type devFold struct {
@@ -297,7 +298,11 @@ func (f *fold) apply(e device.Event) {
 	case lab.Note:
 		return
 	}
-	if e.Device == "" || e.Device == lab.LabSource || e.Device == "scenario" {
+	if e.Device == lab.LabSource {
+		f.rollout.Apply(e.Data)
+		return
+	}
+	if e.Device == "" || e.Device == "scenario" {
 		return
 	}
 	d := f.dev(e.Device)
@@ -426,6 +431,13 @@ func (f *fold) snapshot(detail string, now time.Duration) lab.Snapshot {
 			snap.Peers = append([]device.PeerInfo(nil), d.peers...)
 			s.Detail = &snap
 		}
+	}
+	ids := make([]string, len(f.devs))
+	for i, d := range f.devs {
+		ids[i] = d.id
+	}
+	if v, ok := f.rollout.View(ids); ok {
+		s.Rollout = &v
 	}
 	return s
 }

@@ -54,13 +54,34 @@ type Step struct {
 	Devices  int      `json:"devices,omitempty"`
 	Failed   int      `json:"failed,omitempty"`
 	Detail   string   `json:"detail,omitempty"`
+	// The plan, in the started step (and the rollback's release in its
+	// step), so a replay can draw the campaign from the transcript alone.
+	Plan *Plan `json:"plan,omitempty"`
+}
+
+// Plan is what a campaign sends where: its release, its targets (the
+// pattern the devices matched and how many) and its waves' names and sizes.
+type Plan struct {
+	Release string     `json:"release"`
+	Seq     uint64     `json:"seq"`
+	From    string     `json:"from,omitempty"`
+	To      string     `json:"to,omitempty"`
+	HaltOn  Percent    `json:"halt_on"`
+	Waves   []WavePlan `json:"waves,omitempty"`
+}
+
+// WavePlan is one wave of a Plan.
+type WavePlan struct {
+	Name    string  `json:"name"`
+	Share   Percent `json:"share,omitempty"`
+	Devices int     `json:"devices"`
 }
 
 // DeviceOutcome is a device of a campaign reaching an outcome (or being
 // triggered again when it boots).
 type DeviceOutcome struct {
 	Campaign string      `json:"campaign"`
-	Device   string      `json:"device"`
+	Device   string      `json:"target"` // not "device": the transcript's envelope has that key
 	Wave     int         `json:"wave"`
 	State    DeviceState `json:"state"`
 	Reason   string      `json:"reason,omitempty"`

@@ -127,6 +127,7 @@ type Spec struct {
 	Waves     []Percent
 	HaltOn    Percent       // halt when failed devices of a wave exceed this share
 	Pause     time.Duration // the observation window after each wave
+	To        string        // the pattern Targets matched, for the transcript
 }
 
 // Wave is one wave of the campaign.
@@ -260,10 +261,12 @@ func (c *Campaign) DeviceAt(i int) DeviceState { return c.devs[i].state }
 // Start sends the first wave.
 func (c *Campaign) Start(now time.Duration) Actions {
 	sizes := make([]string, len(c.waves))
+	plan := &Plan{Release: c.spec.Release, Seq: c.spec.Seq, From: c.spec.From, To: c.spec.To, HaltOn: c.spec.HaltOn}
 	for i, w := range c.waves {
 		sizes[i] = fmt.Sprintf("%s %d", w.Name, len(w.Devices))
+		plan.Waves = append(plan.Waves, WavePlan{Name: w.Name, Share: w.Share, Devices: len(w.Devices)})
 	}
-	c.step(Step{What: StepStarted, Devices: len(c.devs),
+	c.step(Step{What: StepStarted, Devices: len(c.devs), Plan: plan,
 		Detail: fmt.Sprintf("%s (seq %d) to %d devices: %s; halt above %s failed per wave; watch each wave %s",
 			c.spec.Release, c.spec.Seq, len(c.devs), strings.Join(sizes, ", "), c.spec.HaltOn, device.FormatDuration(c.spec.Pause))})
 	var a Actions
@@ -610,6 +613,7 @@ func (c *Campaign) Rollback(now time.Duration, seq uint64) (Actions, error) {
 	}
 	c.rbSeq = seq
 	c.step(Step{What: StepRollback, Wave: idx + 1, Name: w.Name, Devices: len(w.Devices),
+		Plan:   &Plan{Release: c.spec.From, Seq: seq, HaltOn: c.spec.HaltOn, Waves: []WavePlan{{Name: w.Name, Devices: len(w.Devices)}}},
 		Detail: fmt.Sprintf("%s as seq %d (above %d)", c.spec.From, seq, c.spec.Seq)})
 	c.startWave(now, idx, &a)
 	if len(w.Devices) == 0 {

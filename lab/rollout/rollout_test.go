@@ -1,8 +1,10 @@
 package rollout
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -297,5 +299,28 @@ func TestFormatReasons(t *testing.T) {
 	got := FormatReasons(map[string]int{"digest mismatch": 3, "watchdog": 12, "budget": 3})
 	if want := "watchdog ×12, budget ×3, digest mismatch ×3"; got != want {
 		t.Fatalf("%q, want %q", got, want)
+	}
+}
+
+// TestEventsRoundTrip: the campaign's records decode from the transcript
+// as they were, beside the envelope's own keys (time, device, seq, kind).
+func TestEventsRoundTrip(t *testing.T) {
+	for _, p := range []device.Payload{
+		Step{Campaign: "app-v2", What: StepHalted, State: Halted, Wave: 2, Name: "wave 2", Devices: 180, Failed: 13, Detail: "13 of 180",
+			Plan: &Plan{Release: "app-v2", Seq: 2, From: "app", To: "box-*", HaltOn: 500, Waves: []WavePlan{{Name: "canary", Share: 100, Devices: 20}}}},
+		DeviceOutcome{Campaign: "app-v2", Device: "box-7", Wave: 2, State: Failed, Reason: "watchdog"},
+	} {
+		in := device.Event{At: 34352 * time.Millisecond, Device: "lab", Seq: 9, Data: p}
+		b, err := json.Marshal(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out device.Event
+		if err := json.Unmarshal(b, &out); err != nil {
+			t.Fatalf("%v: %s", err, b)
+		}
+		if fmt.Sprintf("%+v", out) != fmt.Sprintf("%+v", in) || !reflect.DeepEqual(out.Data, in.Data) {
+			t.Errorf("%s\ndecodes to %+v", b, out)
+		}
 	}
 }
