@@ -114,23 +114,7 @@ func BenchmarkRollout(b *testing.B) {
 		b.Run(fmt.Sprintf("boards=%d", n), func(b *testing.B) {
 			for range b.N {
 				b.StopTimer()
-				l, err := New(Options{Seed: 1, Mode: sim.Fast, BoardsPerSocket: 256, BlockSize: 1024})
-				if err != nil {
-					b.Fatal(err)
-				}
-				must(b, firstErr(l.AddParty("owner", Owner)))
-				must(b, firstErr(l.AddParty("ops", Tenant)))
-				grants := firewall.MaskOf(firewall.CallHeartbeat)
-				must(b, l.Define(ContainerDef{Name: "app", Tenant: "ops", Code: code(b, beatSrc), Grants: grants}))
-				must(b, l.Define(ContainerDef{Name: "app-v2", UID: "app", Tenant: "ops", Code: code(b, beatSrc), Data: []byte("v2"), Grants: grants}))
-				for i := range n {
-					id := fmt.Sprintf("box-%d", i+1)
-					if _, err := l.AddDevice(DeviceSpec{ID: id, Board: "nrf52dk"}); err != nil {
-						b.Fatal(err)
-					}
-					must(b, l.Load(id, "app"))
-					must(b, l.Start(id, "app"))
-				}
+				l := bigFleet(b, n)
 				b.StartTimer()
 				cpu := cpuTime()
 				if _, err := l.Exec("rollout app v2 --to box-* --pause 1s"); err != nil {
@@ -150,5 +134,47 @@ func BenchmarkRollout(b *testing.B) {
 				b.StartTimer()
 			}
 		})
+	}
+}
+
+// bigFleet is n boards sharing sockets, each running app v1, with app-v2
+// defined: the lab of the rollout and snapshot benchmarks.
+func bigFleet(b *testing.B, n int) *Lab {
+	b.Helper()
+	l, err := New(Options{Seed: 1, Mode: sim.Fast, BoardsPerSocket: 256, BlockSize: 1024})
+	if err != nil {
+		b.Fatal(err)
+	}
+	must(b, firstErr(l.AddParty("owner", Owner)))
+	must(b, firstErr(l.AddParty("ops", Tenant)))
+	grants := firewall.MaskOf(firewall.CallHeartbeat)
+	must(b, l.Define(ContainerDef{Name: "app", Tenant: "ops", Code: code(b, beatSrc), Grants: grants}))
+	must(b, l.Define(ContainerDef{Name: "app-v2", UID: "app", Tenant: "ops", Code: code(b, beatSrc), Data: []byte("v2"), Grants: grants}))
+	for i := range n {
+		id := fmt.Sprintf("box-%d", i+1)
+		if _, err := l.AddDevice(DeviceSpec{ID: id, Board: "nrf52dk"}); err != nil {
+			b.Fatal(err)
+		}
+		must(b, l.Load(id, "app"))
+		must(b, l.Start(id, "app"))
+	}
+	return l
+}
+
+// BenchmarkSnapshot10000 is the copy of the lab the UI takes each frame
+// (every device's summary, one device in full, the campaign with its map)
+// with 10,000 boards and a rollout under way.
+func BenchmarkSnapshot10000(b *testing.B) {
+	l := bigFleet(b, 10000)
+	defer l.Close()
+	if _, err := l.Exec("rollout app v2 --to box-* --canary 1% --waves 10%,100%"); err != nil {
+		b.Fatal(err)
+	}
+	must(b, l.Advance(context.Background(), 3*time.Second))
+	b.ResetTimer()
+	for range b.N {
+		if s := l.Snapshot("box-42"); s.Rollout == nil || len(s.Devices) != 10000 {
+			b.Fatal("no rollout in the snapshot")
+		}
 	}
 }
