@@ -43,6 +43,9 @@ type campaign struct {
 	flush  *sim.Timer
 	batch  []rollout.Observation
 	remove func()
+	// perContainer: the targets number their updates per container, not
+	// device-wide (DeviceSpec.SeqPerContainer of the first target).
+	perContainer bool
 }
 
 // ErrNoRollout is returned by campaign commands when none was started.
@@ -79,8 +82,14 @@ func (l *Lab) Rollout(o RolloutOptions) (string, error) {
 			c.boards[n.Spec.ID] = boardOf(n)
 		}
 	}
-	seq := l.nextSeq(def.UID)
-	if rel := l.latest(def.Name, boardOf(l.firstNode(targets))); rel != nil {
+	// As update does: the release already published is sent again while
+	// the devices would take it, a new one takes the next sequence number
+	// (device-wide unless the devices number per container).
+	first := l.firstNode(targets)
+	perContainer := first != nil && first.Spec.SeqPerContainer
+	c.perContainer = perContainer
+	seq := l.nextSeq(def.UID, perContainer)
+	if rel := l.latest(def.Name, boardOf(first)); rel != nil && first != nil && rel.Seq > l.highest(first, def.UID) {
 		seq = rel.Seq
 	}
 	name := def.Name
@@ -315,7 +324,7 @@ func (l *Lab) RolloutCommand(verb, name string) (string, error) {
 		if spec.From == "" {
 			return "", fmt.Errorf("%w: rollback: no previous version of %s known (start the rollout with --from DEF)", rollout.ErrState, spec.Container)
 		}
-		seq = l.nextSeq(c.uid)
+		seq = l.nextSeq(c.uid, c.perContainer)
 		if err := c.publish(spec.From, seq); err != nil {
 			return "", err
 		}
