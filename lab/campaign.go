@@ -42,6 +42,8 @@ type campaign struct {
 	wake   *sim.Timer
 	flush  *sim.Timer
 	batch  []rollout.Observation
+	kick   *sim.Timer        // performs what a command asked, in a timer
+	queued []rollout.Actions // what commands asked, not performed yet
 	remove func()
 	// perContainer: the targets number their updates per container, not
 	// device-wide (DeviceSpec.SeqPerContainer of the first target).
@@ -115,8 +117,9 @@ func (l *Lab) Rollout(o RolloutOptions) (string, error) {
 	l.world.Do(func() {
 		c.wake = l.world.NewTimer(func() { c.perform(c.m.Tick(l.world.Now())) })
 		c.flush = l.world.NewTimer(c.flushBatch)
+		c.kick = l.world.NewTimer(c.performQueued)
 		c.remove = l.bus.Sink(c.observe)
-		c.perform(c.m.Start(l.world.Now()))
+		c.later(c.m.Start(l.world.Now()))
 	})
 	return name, nil
 }
@@ -235,7 +238,27 @@ func failureReason(reason string) string {
 	return r
 }
 
-// perform does what the campaign asks. World held (a timer or Do).
+// later performs what a command asked in a timer at this instant: the
+// triggers then go out with the run loop waiting for them, as those of the
+// campaign's own timers do, in paced mode as in fast. World held (Do).
+func (c *campaign) later(a rollout.Actions) {
+	c.queued = append(c.queued, a)
+	if !c.kick.Pending() {
+		c.kick.Reset(c.l.world.Now())
+	}
+}
+
+func (c *campaign) performQueued() {
+	q := c.queued
+	c.queued = nil
+	for _, a := range q {
+		c.perform(a)
+	}
+}
+
+// perform does what the campaign asks. World held, in a timer: the
+// triggers are sent with the world released, and the run loop, which is
+// running this timer, moves nothing meanwhile.
 func (c *campaign) perform(a rollout.Actions) {
 	if a.Wake > 0 {
 		c.wake.Reset(a.Wake)
@@ -346,7 +369,7 @@ func (l *Lab) RolloutCommand(verb, name string) (string, error) {
 			err = fmt.Errorf("rollout %s: resume, abort, retry or rollback", verb)
 		}
 		if err == nil {
-			c.perform(a)
+			c.later(a)
 			done = fmt.Sprintf("rollout %s: %s (%s)", spec.Name, verb, c.m.State())
 		}
 	})

@@ -198,7 +198,7 @@ func TestBuiltinsPacedAsFast(t *testing.T) {
 	if testing.Short() {
 		t.Skip("paced runs take wall time")
 	}
-	for _, name := range []string{"hello", "mycoach", "smartdronebox", "update-attacks", "firewall-tour", "runtime-abstraction"} {
+	for _, name := range []string{"hello", "mycoach", "smartdronebox", "update-attacks", "firewall-tour", "runtime-abstraction", "bad-release"} {
 		t.Run(name, func(t *testing.T) {
 			fast, paced := untimed(transcript(t, name, sim.Fast)), untimed(transcript(t, name, sim.Paced))
 			if !bytes.Equal(fast, paced) {
