@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -249,5 +250,30 @@ func sameAsReplay(t *testing.T, l *Lab, events []device.Event) {
 	want.Container = "" // the transcript names the campaign and its release
 	if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
 		t.Fatalf("replay:\n%+v\nlive:\n%+v", got, want)
+	}
+}
+
+// TestSharedSocketWithLibcoap: a peer we did not write reaches one board of
+// a shared socket by naming it in Uri-Host, as the package doc says
+// (coap-client -O 3,ID.localhost).
+func TestSharedSocketWithLibcoap(t *testing.T) {
+	bin, err := exec.LookPath("coap-client-notls")
+	if err != nil {
+		t.Skip("coap-client-notls (libcoap3-bin) is not installed")
+	}
+	l, _ := rolloutLabWith(t, 3, 3)
+	n, _ := l.Node("box-2")
+	addr := n.Sock.Addr()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, "-m", "get", "-B", "5", "-O", "3,box-2.localhost",
+		fmt.Sprintf("coap://%s/containers", addr)).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "app") {
+		t.Fatalf("coap-client: %v\n%s", err, out)
+	}
+	out, _ = exec.CommandContext(ctx, bin, "-m", "get", "-B", "5", "-O", "3,box-9.localhost",
+		fmt.Sprintf("coap://%s/riot/board", addr)).CombinedOutput()
+	if !strings.Contains(string(out), "no board box-9.localhost") {
+		t.Fatalf("an unknown board answered:\n%s", out)
 	}
 }
