@@ -234,3 +234,20 @@ func TestBlocksFollowsTheServersBlockSize(t *testing.T) {
 		})
 	}
 }
+
+// A client-only socket (no handler) answers a stray request with 4.04
+// instead of going down.
+func TestClientSocketAnswersStrayRequests(t *testing.T) {
+	cl, err := Listen("127.0.0.1:0", nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	other := listen(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	resp, err := other.Request(ctx, Target{Addr: cl.Addr(), Path: "/x"}, codes.GET, 0, nil)
+	if err != nil || resp.Code != codes.NotFound {
+		t.Fatalf("%v %v", resp, err)
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/plgd-dev/go-coap/v3/message"
+	"github.com/plgd-dev/go-coap/v3/message/codes"
 	"github.com/plgd-dev/go-coap/v3/message/pool"
 	"github.com/plgd-dev/go-coap/v3/mux"
 	coapnet "github.com/plgd-dev/go-coap/v3/net"
@@ -55,6 +57,9 @@ func Listen(addr string, handler mux.Handler, o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("coap: listen %s: %w", addr, err)
 	}
+	if handler == nil {
+		handler = noResources
+	}
 	if o.Runner == nil {
 		o.Runner = shared
 	}
@@ -89,6 +94,15 @@ func Listen(addr string, handler mux.Handler, o Options) (*Server, error) {
 	}()
 	return s, nil
 }
+
+// noResources serves a client-only socket. go-coap hands it what matches no
+// exchange (a late duplicate of a response, a stray request); without a
+// handler it would dereference nil.
+var noResources = mux.HandlerFunc(func(w mux.ResponseWriter, r *mux.Message) {
+	if r.Code() < codes.Created {
+		_ = w.SetResponse(codes.NotFound, message.TextPlain, nil)
+	}
+})
 
 // Addr is the socket's local address.
 func (s *Server) Addr() *net.UDPAddr { return s.addr }
