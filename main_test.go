@@ -28,7 +28,7 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
-			for _, name := range []string{"DEVPORT", "REPOPORT"} {
+			for _, name := range []string{"DEVPORT", "REPOPORT", "RDPORT", "GWPORT"} {
 				p, err := freeUDPPort()
 				if err != nil {
 					return err
@@ -61,32 +61,47 @@ func freeUDPPort() (int, error) {
 }
 
 // coapWait polls a CoAP resource with libcoap's coap-client until its
-// answer contains the text, for at most 15 seconds:
+// answer contains the text (with -c N: exactly N times), for at most 15
+// seconds:
 //
-//	coapwait [-A FORMAT] URI TEXT
+//	coapwait [-A FORMAT] [-c N] URI TEXT
 func coapWait(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
-		ts.Fatalf("coapwait does not support !")
+		ts.Fatalf("coapwait does not support !; use -c 0")
 	}
 	var accept []string
-	if len(args) > 2 && args[0] == "-A" {
-		accept, args = []string{"-A", args[1]}, args[2:]
+	count := -1
+	for len(args) > 2 && (args[0] == "-A" || args[0] == "-c") {
+		if args[0] == "-A" {
+			accept = []string{"-A", args[1]}
+		} else {
+			n, err := strconv.Atoi(args[1])
+			if err != nil || n < 0 {
+				ts.Fatalf("coapwait: -c needs a count")
+			}
+			count = n
+		}
+		args = args[2:]
 	}
 	if len(args) != 2 {
-		ts.Fatalf("usage: coapwait [-A FORMAT] URI TEXT")
+		ts.Fatalf("usage: coapwait [-A FORMAT] [-c N] URI TEXT")
 	}
 	deadline := time.Now().Add(15 * time.Second)
 	var last string
 	for time.Now().Before(deadline) {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		out, _ := exec.CommandContext(ctx, "coap-client-notls", append(append([]string{"-m", "get", "-B", "2"}, accept...), args[0])...).CombinedOutput()
+		out, err := exec.CommandContext(ctx, "coap-client-notls", append(append([]string{"-m", "get", "-B", "2"}, accept...), args[0])...).CombinedOutput()
 		cancel()
 		last = string(out)
-		if strings.Contains(last, args[1]) {
+		n := strings.Count(last, args[1])
+		if (count < 0 && n > 0) || (count >= 0 && err == nil && n == count) {
 			fmt.Fprintf(ts.Stdout(), "%s", out)
 			return
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+	if count >= 0 {
+		ts.Fatalf("%s never answered %q exactly %d times; last answer:\n%s", args[0], args[1], count, last)
 	}
 	ts.Fatalf("%s never answered %q; last answer:\n%s", args[0], args[1], last)
 }

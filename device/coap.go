@@ -212,6 +212,10 @@ func (d *Device) known(path string) bool {
 	return strings.HasPrefix(path, "/bpf/exec/")
 }
 
+// Links is the RFC 6690 description of the resources, as /.well-known/core
+// answers it and an RD registration carries it. Call it in the world.
+func (d *Device) Links() string { return d.links() }
+
 // links is the RFC 6690 description of the resources.
 func (d *Device) links() string {
 	l := []string{

@@ -16,6 +16,7 @@ import (
 
 	"tinylab/device"
 	"tinylab/device/coapnet"
+	"tinylab/device/cord"
 	"tinylab/firewall"
 	"tinylab/lab/repo"
 	"tinylab/lab/sim"
@@ -47,6 +48,15 @@ type Options struct {
 	// told apart by Uri-Host (ID.localhost): for fleets that would pass the
 	// process's open-file limit with a socket each (see coapnet.Hosts).
 	BoardsPerSocket int
+	// RD registers every device that has a socket with this CoRE Resource
+	// Directory (coap://host:port), as RIOT's cord_ep; in paced mode only:
+	// a fast lab's clock runs ahead of the RD's, so its lifetimes would mean
+	// nothing there.
+	RD         string
+	RDLifetime time.Duration // 0: 60 s
+	// Gateway is the address of the lab's gateway endpoint (its RD and
+	// /lab/devices); "" runs none.
+	Gateway string
 }
 
 // DeviceSpec says how to build one device.
@@ -127,6 +137,7 @@ type Lab struct {
 	repoSrv *coapnet.Stateless
 	client  *coapnet.Server
 	shared  *sharedSocket // the socket new devices join, with BoardsPerSocket
+	rd      rdState
 }
 
 // ErrUnknownDevice is returned for a device id the lab does not have.
@@ -157,12 +168,20 @@ func New(opts Options) (*Lab, error) {
 		l.repoSrv.Close()
 		return nil, err
 	}
+	if opts.Gateway != "" {
+		if err := l.startGateway(opts.Gateway); err != nil {
+			l.client.Close()
+			l.repoSrv.Close()
+			return nil, err
+		}
+	}
 	return l, nil
 }
 
 // Close stops every socket.
 func (l *Lab) Close() {
 	l.world.Stop()
+	l.closeRD()
 	l.mu.Lock()
 	nodes := slices.Clone(l.nodes)
 	l.mu.Unlock()
@@ -320,6 +339,11 @@ func (l *Lab) AddDevice(spec DeviceSpec) (*Node, error) {
 			return nil, fmt.Errorf("device %s: %w", spec.ID, err)
 		}
 		l.world.Do(func() { n.Dev.SetNet(n.Sock) })
+		if l.opts.RD != "" && l.opts.Mode == sim.Paced {
+			if _, err := l.Register(spec.ID, cord.Config{RD: l.opts.RD, Endpoint: spec.ID, Lifetime: l.opts.RDLifetime}); err != nil {
+				return nil, err
+			}
+		}
 	}
 	l.mu.Lock()
 	l.nodes = append(l.nodes, n)

@@ -333,7 +333,7 @@ func (e *EP) refresh(loc, links string) {
 		e.mu.Unlock()
 		var ev Registration
 		if first {
-			ev = Registration{Action: "no-refresh", Location: loc, Message: fmt.Sprintf("the RD cannot refresh registrations (%s); keeping %s", resp.Code, loc)}
+			ev = Registration{Action: "no-refresh", Location: loc, Message: fmt.Sprintf("the RD cannot refresh registrations (%s); keeping %s", dotted(resp.Code), loc)}
 		}
 		e.after(ev, e.UpdateInterval())
 	default:
@@ -362,6 +362,9 @@ func (e *EP) failed(what string, err error) {
 	}
 	e.after(Registration{Action: "failed", Message: fmt.Sprintf("%s: %v (again in %s)", what, err, d)}, d)
 }
+
+// dotted writes a code as RFC 7252 does (4.05).
+func dotted(c codes.Code) string { return fmt.Sprintf("%d.%02d", c>>5, c&31) }
 
 func locationPath(opts message.Options) string {
 	var segs []string

@@ -56,6 +56,8 @@ type Gateway struct {
 	opts Options
 	srv  *coapnet.Stateless
 
+	done, swept chan struct{}
+
 	mu   sync.Mutex
 	regs map[string]*Registration // by location
 	next int
@@ -72,14 +74,39 @@ func Listen(addr string, o Options) (*Gateway, error) {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	g.srv = srv
+	g.done = make(chan struct{})
+	g.swept = make(chan struct{})
+	go g.sweep()
 	return g, nil
+}
+
+// sweep expires registrations once a second, so that an endpoint that went
+// away is reported gone even when nobody asks.
+func (g *Gateway) sweep() {
+	defer close(g.swept)
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-g.done:
+			return
+		case <-t.C:
+			g.mu.Lock()
+			g.expire()
+			g.mu.Unlock()
+		}
+	}
 }
 
 // URI is the gateway's coap:// address.
 func (g *Gateway) URI() string { return g.srv.URI() }
 
 // Close stops serving.
-func (g *Gateway) Close() { g.srv.Close() }
+func (g *Gateway) Close() {
+	g.srv.Close()
+	close(g.done)
+	<-g.swept
+}
 
 // Registrations lists the live registrations by location.
 func (g *Gateway) Registrations() []Registration {

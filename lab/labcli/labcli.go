@@ -2,9 +2,11 @@ package labcli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"net"
 	"os"
@@ -12,10 +14,14 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"tinylab/device"
+	"tinylab/device/coapnet"
+	"tinylab/device/cord"
 	"tinylab/firewall"
 	"tinylab/lab"
+	"tinylab/lab/gateway"
 	"tinylab/lab/repo"
 	"tinylab/lab/sim"
 	"tinylab/suit"
@@ -58,7 +64,7 @@ func Device(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("device", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: tinylab device [--listen ADDR] [--board B] [--runtime bpf|wasm|any] [--trust KEY.pub ...] [--owner KEY.pub ...] [--state DIR] [--count N] [--id NAME]\n       [--sensor NAME=CLASS[:MODEL][@ID] ...] [--actuator NAME=CLASS[@ID] ...] [--seq-per-container]")
+		fmt.Fprintln(stderr, "usage: tinylab device [--listen ADDR] [--board B] [--runtime bpf|wasm|any] [--trust KEY.pub ...] [--owner KEY.pub ...] [--state DIR] [--count N] [--id NAME]\n       [--sensor NAME=CLASS[:MODEL][@ID] ...] [--actuator NAME=CLASS[@ID] ...] [--seq-per-container]\n       [--rd coap://HOST:PORT [--rd-lt SECONDS] [--ep NAME]]")
 		fmt.Fprintln(stderr, "Runs virtual boards headless in real time and prints their events. The first lines are the devices' URIs,")
 		fmt.Fprintln(stderr, "then one line per sensor and actuator with the peer id a container's endpoint names (local:ID).")
 		fs.PrintDefaults()
@@ -71,6 +77,9 @@ func Device(args []string, stdout, stderr io.Writer) int {
 	upstream := fs.Bool("upstream-signing", false, "accept TinyContainer-demo tokens signed over the raw claims")
 	runtime := fs.String("runtime", "any", "container runtime of the firmware: bpf, wasm, or any (every runtime it has)")
 	perContainer := fs.Bool("seq-per-container", false, "one SUIT sequence number per container instead of RIOT's one per device")
+	rd := fs.String("rd", "", "register with this CoRE Resource Directory (RFC 9176), as RIOT's cord_ep")
+	rdLT := fs.Int("rd-lt", int(lab.DefaultRDLifetime/time.Second), "registration lifetime in seconds (lt=); refreshed every 3/4 of it")
+	epName := fs.String("ep", "", "endpoint name at the RD (numbered when --count > 1); default RIOT-style: RIOT- and 16 hex digits stable for the device name")
 	var trust, owners, sensors, actuators list
 	fs.Var(&trust, "trust", "SUIT manifest signer to trust (PEM or 32-byte hex Ed25519; repeatable)")
 	fs.Var(&owners, "owner", "container token issuer (PEM or hex Ed25519; repeatable)")
@@ -87,6 +96,16 @@ func Device(args []string, stdout, stderr io.Writer) int {
 	if *count < 1 || *count > 5000 {
 		fmt.Fprintln(stderr, "tinylab device: --count must be between 1 and 5000")
 		return 2
+	}
+	if *rd != "" {
+		if _, err := coapnet.ParseURI(*rd); err != nil {
+			fmt.Fprintln(stderr, "tinylab device: --rd:", err)
+			return 2
+		}
+		if *rdLT < 2 {
+			fmt.Fprintln(stderr, "tinylab device: --rd-lt must be at least 2 seconds")
+			return 2
+		}
 	}
 	if _, err := device.LookupBoard(*board); err != nil {
 		fmt.Fprintln(stderr, "tinylab device:", err)
@@ -167,9 +186,27 @@ func Device(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
+	if *rd != "" {
+		for i, n := range nodes {
+			ep := cord.Name(stableID(n.ID()))
+			if *epName != "" {
+				ep = *epName
+				if *count > 1 {
+					ep = fmt.Sprintf("%s-%d", *epName, i+1)
+				}
+			}
+			if _, err := l.Register(n.ID(), cord.Config{RD: *rd, Endpoint: ep, Lifetime: time.Duration(*rdLT) * time.Second}); err != nil {
+				fmt.Fprintln(stderr, "tinylab device:", err)
+				return 1
+			}
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := l.World().Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+	err = l.World().Run(ctx)
+	// still catching signals: a second Ctrl-C must not cut the goodbye short
+	l.Unregister()
+	if err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintln(stderr, "tinylab device:", err)
 		return 1
 	}
@@ -185,6 +222,14 @@ func parseRuntime(s string) (firewall.RuntimeType, error) {
 		return firewall.ParseRuntimeType(s)
 	}
 	return 0, fmt.Errorf("%q: want bpf, wasm or any", s)
+}
+
+// stableID is a device name's locally unique id (RIOT's luid): the same name
+// gives the same RD endpoint name after a restart.
+func stableID(name string) uint64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(name))
+	return h.Sum64()
 }
 
 func readKey[K any](path string, parse func([]byte) (K, error)) (K, error) {
@@ -228,6 +273,52 @@ func Repo(args []string, stdout, stderr io.Writer) int {
 	}
 	defer srv.Close()
 	out.println(srv.URI())
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	return 0
+}
+
+// Gateway is `tinylab gateway`: the lab's gateway endpoint on its own, a
+// CoRE Resource Directory with lifetimes, refresh, removal and lookup.
+func Gateway(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: tinylab gateway [--listen ADDR]")
+		fmt.Fprintln(stderr, "Serves a CoRE Resource Directory (RFC 9176: /rd, /rd-lookup/ep, /rd-lookup/res) and /lab/devices.")
+		fmt.Fprintln(stderr, "The first line is its URI; then each registration, refresh, removal and expiry.")
+		fs.PrintDefaults()
+	}
+	listen := fs.String("listen", "127.0.0.1:5683", "address to serve on; port 0 picks a free one")
+	pos, err := Parse(fs, args)
+	if err != nil {
+		return ParseExit(err)
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(stderr, "tinylab gateway: unexpected argument %q\n", pos[0])
+		return 2
+	}
+	out := &syncWriter{w: stdout}
+	var gw *gateway.Gateway
+	gw, err = gateway.Listen(*listen, gateway.Options{
+		Devices: func() []byte {
+			b, err := json.Marshal(lab.DevicesDoc{Mode: "gateway", Devices: []lab.DeviceDoc{}, Registrations: gw.Registrations()})
+			if err != nil {
+				return []byte("{}")
+			}
+			return b
+		},
+		OnChange: func(c gateway.Change) {
+			out.println(fmt.Sprintf("rd: %s %s ep=%s base=%s lt=%d", c.Action, c.Reg.Location, c.Reg.Endpoint, c.Reg.Base, c.Reg.Lifetime))
+		},
+	})
+	if err != nil {
+		fmt.Fprintln(stderr, "tinylab gateway:", err)
+		return 1
+	}
+	defer gw.Close()
+	out.println(gw.URI())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	<-ctx.Done()
