@@ -41,7 +41,19 @@ func TestScripts(t *testing.T) {
 				return err
 			}
 			env.Setenv("CONTAINERS", dir)
+			// the IETF drafts' SUIT examples, for the scripts that use them
+			if dir, err := filepath.Abs("../shared/testdata/suit"); err == nil {
+				env.Setenv("SUITVECTORS", dir)
+			}
 			return nil
+		},
+		// [suitvectors]: the IETF drafts' SUIT examples are at $SUITVECTORS
+		Condition: func(cond string) (bool, error) {
+			if cond != "suitvectors" {
+				return false, fmt.Errorf("unknown condition %q", cond)
+			}
+			_, err := os.Stat("../shared/testdata/suit/index.json")
+			return err == nil, nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"coapwait": coapWait,

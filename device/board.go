@@ -29,6 +29,13 @@ var boards = []Board{
 	{Name: "nrf52dk", MCU: "nRF52832", FlashKiB: 512, RAMKiB: 64, FirmwareFlashKiB: 168, FirmwareRAMKiB: 28, Slots: 4, SlotBytes: 16 << 10, RAMSlotBytes: 4 << 10},
 	{Name: "nrf52840dk", MCU: "nRF52840", FlashKiB: 1024, RAMKiB: 256, FirmwareFlashKiB: 184, FirmwareRAMKiB: 36, Slots: 8, SlotBytes: 32 << 10, RAMSlotBytes: 16 << 10},
 	{Name: "dwm1001", MCU: "nRF52832", FlashKiB: 512, RAMKiB: 64, FirmwareFlashKiB: 176, FirmwareRAMKiB: 30, Slots: 4, SlotBytes: 16 << 10, RAMSlotBytes: 4 << 10},
+	// RIOT's native board, a Linux process every RIOT developer runs the
+	// SUIT demo on: flash is its MTD emulation (MTD_SECTOR_NUM 2048 sectors
+	// of 4 KiB, boards/native/include/board.h), RAM has no chip limit (1 MiB
+	// is what the UI measures against), and the RAM slots are the two 2 KiB
+	// regions examples/suit_update configures for native
+	// (CONFIG_SUIT_STORAGE_RAM_REGIONS=2, CONFIG_SUIT_STORAGE_RAM_SIZE=2048).
+	{Name: "native", MCU: "native (Linux process)", FlashKiB: 8192, RAMKiB: 1024, FirmwareFlashKiB: 256, FirmwareRAMKiB: 64, Slots: 8, SlotBytes: 32 << 10, RAMSlotBytes: 2048},
 }
 
 // DefaultBoard is TinyContainer's default board.
