@@ -117,7 +117,8 @@ type Options struct {
 	Speed    float64
 	StateDir string
 	Host     string
-	Quiet    bool // devices without sockets (big fleets)
+	Quiet    bool   // devices without sockets (big fleets)
+	Gateway  string // address of the lab's gateway endpoint (RD, /lab/devices); "" none
 	// Runtimes are the devices' container runtimes (nil: the built-in ones),
 	// e.g. device.RuntimesWithEngine to run wasm on one wazero engine.
 	Runtimes map[firewall.RuntimeType]device.Runtime
@@ -168,7 +169,7 @@ func NewRunner(sc *Scenario, o Options) (*Runner, error) {
 	if len(sc.DeviceIDs()) > boardsPerSocket {
 		per = boardsPerSocket
 	}
-	l, err := lab.New(lab.Options{Seed: seed, Mode: sim.Fast, StateDir: o.StateDir, Host: o.Host, Quiet: o.Quiet, BoardsPerSocket: per, Runtimes: o.Runtimes})
+	l, err := lab.New(lab.Options{Seed: seed, Mode: sim.Fast, StateDir: o.StateDir, Host: o.Host, Quiet: o.Quiet, BoardsPerSocket: per, Runtimes: o.Runtimes, Gateway: o.Gateway})
 	if err != nil {
 		return nil, err
 	}

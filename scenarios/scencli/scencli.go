@@ -48,7 +48,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: tinylab run NAME|FILE [--seed N] [--fast | --speed X] [--record FILE] [--json] [--state DIR] [--wasm-engine auto|interpreter|compiler]")
+		fmt.Fprintln(stderr, "usage: tinylab run NAME|FILE [--seed N] [--fast | --speed X] [--record FILE] [--json] [--state DIR] [--wasm-engine auto|interpreter|compiler] [--gateway ADDR]")
 		fmt.Fprintln(stderr, "Plays a scenario without the terminal UI: narration and events as lines (JSON Lines with --json).")
 		fs.PrintDefaults()
 	}
@@ -59,6 +59,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print the transcript as JSON Lines instead of text")
 	state := fs.String("state", "", "keep each device's flash in DIR/<device>/ across runs")
 	engine := fs.String("wasm-engine", "auto", "wazero engine for WebAssembly containers: auto, interpreter or compiler (the transcript is the same on each)")
+	gw := fs.String("gateway", "", "serve the lab's gateway endpoint here (CoRE RD, and /lab/devices: the fleet as JSON)")
 	pos, err := labcli.Parse(fs, args)
 	if err != nil {
 		return labcli.ParseExit(err)
@@ -72,7 +73,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "tinylab run:", err)
 		return 2
 	}
-	o := scenarios.Options{Mode: sim.Fast, StateDir: *state}
+	o := scenarios.Options{Mode: sim.Fast, StateDir: *state, Gateway: *gw}
 	switch *engine {
 	case "auto":
 	case "interpreter":

@@ -1,0 +1,87 @@
+package lab
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/plgd-dev/go-coap/v3/message/codes"
+
+	"tinylab/device/coapnet"
+	"tinylab/device/cord"
+	"tinylab/lab/sim"
+)
+
+// TestGatewayShowsTheFleet: a paced lab with its gateway; its device
+// registers with the gateway's RD, and /lab/devices (block-wise JSON over
+// real CoAP) shows the device, its registration and the RD's entry.
+func TestGatewayShowsTheFleet(t *testing.T) {
+	l, err := New(Options{Seed: 1, Mode: sim.Paced, Gateway: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = l.World().Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	for _, id := range []string{"bench-1", "bench-2"} {
+		if _, err := l.AddDevice(DeviceSpec{ID: id, Board: "native"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gw, ok := l.Gateway()
+	if !ok {
+		t.Fatal("no gateway")
+	}
+	ep, err := l.Register("bench-1", cord.Config{RD: gw.URI(), Endpoint: "bench-1", Lifetime: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for end := time.Now().Add(5 * time.Second); ep.Status().State != cord.Registered; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("not registered: %+v", ep.Status())
+		}
+	}
+	cl, err := coapnet.Listen("127.0.0.1:0", nil, coapnet.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	target, err := coapnet.ParseURI(gw.URI() + "/lab/devices")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body blockBuf
+	if err := cl.Get(context.Background(), target, coapnet.SZXFor(256), &body, nil); err != nil {
+		t.Fatal(err)
+	}
+	var doc DevicesDoc
+	if err := json.Unmarshal(body.b, &doc); err != nil {
+		t.Fatalf("%v: %s", err, body.b)
+	}
+	if doc.Mode != "paced" || len(doc.Devices) != 2 || doc.Devices[0].ID != "bench-1" || doc.Devices[0].Board != "native" || !doc.Devices[0].Powered {
+		t.Fatalf("devices: %+v", doc)
+	}
+	if rd := doc.Devices[0].RD; rd == nil || rd.State != "registered" || rd.Location != "/rd/1" || doc.Devices[1].RD != nil {
+		t.Fatalf("registration: %+v", doc.Devices[0].RD)
+	}
+	if len(doc.Registrations) != 1 || doc.Registrations[0].Endpoint != "bench-1" || doc.Registrations[0].Base != doc.Devices[0].URI {
+		t.Fatalf("RD entries: %+v", doc.Registrations)
+	}
+	// read-only
+	resp, err := cl.Request(context.Background(), target, codes.POST, 0, []byte("x"))
+	if err != nil || resp.Code != codes.MethodNotAllowed {
+		t.Fatalf("POST: %v %v", resp, err)
+	}
+	// closing the lab removes the registration first
+	l.Unregister()
+	if regs := gw.Registrations(); len(regs) != 0 {
+		t.Fatalf("after unregister: %+v", regs)
+	}
+}
+
+type blockBuf struct{ b []byte }
+
+func (w *blockBuf) Write(p []byte) (int, error) { w.b = append(w.b, p...); return len(p), nil }
