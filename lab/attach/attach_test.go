@@ -37,7 +37,7 @@ func fleet(t testing.TB, n int) *lab.Lab {
 	for i := range n {
 		id := "bench-" + itoa(i+1)
 		must(t, ok(l.AddDevice(lab.DeviceSpec{ID: id, Board: "native"})))
-		must(t, ok(l.Exec("update " + id + " coach")))
+		must(t, ok(l.Exec("update "+id+" coach")))
 	}
 	must(t, l.Advance(context.Background(), 3*time.Second))
 	l.World().SetMode(sim.Paced)
@@ -192,4 +192,6 @@ func TestAttachFromTheGatewayRD(t *testing.T) {
 	}
 }
 
-func cordConfig(rd, ep string) cord.Config { return cord.Config{RD: rd, Endpoint: ep, Lifetime: 10 * time.Second} }
+func cordConfig(rd, ep string) cord.Config {
+	return cord.Config{RD: rd, Endpoint: ep, Lifetime: 10 * time.Second}
+}

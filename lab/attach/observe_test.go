@@ -100,4 +100,3 @@ func TestObservedChangesArriveWithoutPolling(t *testing.T) {
 	took := eventually(t, 2*time.Second, "the notification", func() bool { return stateOf(remote(a, "obs"), "coach") == "READY" })
 	t.Logf("notification to view: %s", took)
 }
-
