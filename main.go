@@ -30,6 +30,9 @@ var commands = []command{
 	{"wasm", "run and inspect WebAssembly containers (wazero, metered)", wasmcli.Main},
 	{"device", "run virtual boards headless in real time, printing their events", labcli.Device},
 	{"repo", "serve a folder as a CoAP update repository", labcli.Repo},
+	{"attach", "follow devices running elsewhere (by address or from an RD) and send them commands", func(args []string, stdout, stderr io.Writer) int {
+		return labcli.Attach(args, os.Stdin, stdout, stderr)
+	}},
 	{"gateway", "serve a CoRE Resource Directory and /lab/devices (the lab's gateway endpoint)", labcli.Gateway},
 	{"suit", "build, sign, inspect and verify SUIT updates (RIOT draft-09 or final)", suitcli.Main},
 	{"scenarios", "list the built-in scenarios", scencli.List},

@@ -40,10 +40,15 @@ type Config struct {
 	Base string
 	// Links is the link-format description the device registers, read at
 	// each (re-)registration so new containers show.
-	Links   func() string
-	Resolve coapnet.Resolver // nil: the system resolver
-	Timeout time.Duration    // per exchange; 0: 10 s
-	Source  string           // the events' device name
+	Links func() string
+	// AbsoluteLinks sends the links with absolute targets (Base joined to
+	// each): for an RD without lookup that keeps no base, such as
+	// libcoap's, so that whoever reads the registration knows the device's
+	// address. RIOT sends relative links.
+	AbsoluteLinks bool
+	Resolve       coapnet.Resolver // nil: the system resolver
+	Timeout       time.Duration    // per exchange; 0: 10 s
+	Source        string           // the events' device name
 }
 
 // State is where an endpoint is in its life.
@@ -127,6 +132,9 @@ func New(env device.Env, tr Transport, cfg Config) (*EP, error) {
 	if cfg.Source == "" {
 		cfg.Source = cfg.Endpoint
 	}
+	if cfg.AbsoluteLinks && cfg.Base == "" {
+		return nil, fmt.Errorf("%w: absolute links need the device's base URI", ErrConfig)
+	}
 	ctx, stop := context.WithCancel(context.Background())
 	return &EP{cfg: cfg, env: env, tr: tr, ctx: ctx, stop: stop}, nil
 }
@@ -162,6 +170,9 @@ func (e *EP) tick() {
 	loc := e.st.Location
 	e.mu.Unlock()
 	links := e.cfg.Links()
+	if e.cfg.AbsoluteLinks {
+		links = absolute(e.cfg.Base, links)
+	}
 	go func() {
 		if loc != "" {
 			e.refresh(loc, links)
@@ -361,6 +372,26 @@ func (e *EP) failed(what string, err error) {
 		return
 	}
 	e.after(Registration{Action: "failed", Message: fmt.Sprintf("%s: %v (again in %s)", what, err, d)}, d)
+}
+
+// absolute joins base to every relative link target.
+func absolute(base, links string) string {
+	l, err := coapnet.ParseLinks(links)
+	if err != nil {
+		return links
+	}
+	b, err := url.Parse(base)
+	if err != nil {
+		return links
+	}
+	out := make([]string, len(l))
+	for i, k := range l {
+		if ref, err := url.Parse(k.Target); err == nil {
+			k.Target = b.ResolveReference(ref).String()
+		}
+		out[i] = k.String()
+	}
+	return strings.Join(out, ",")
 }
 
 // dotted writes a code as RFC 7252 does (4.05).

@@ -64,7 +64,7 @@ func Device(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("device", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: tinylab device [--listen ADDR] [--board B] [--runtime bpf|wasm|any] [--trust KEY.pub ...] [--owner KEY.pub ...] [--state DIR] [--count N] [--id NAME]\n       [--sensor NAME=CLASS[:MODEL][@ID] ...] [--actuator NAME=CLASS[@ID] ...] [--seq-per-container]\n       [--rd coap://HOST:PORT [--rd-lt SECONDS] [--ep NAME]]")
+		fmt.Fprintln(stderr, "usage: tinylab device [--listen ADDR] [--board B] [--runtime bpf|wasm|any] [--trust KEY.pub ...] [--owner KEY.pub ...] [--state DIR] [--count N] [--id NAME]\n       [--sensor NAME=CLASS[:MODEL][@ID] ...] [--actuator NAME=CLASS[@ID] ...] [--seq-per-container]\n       [--rd coap://HOST:PORT [--rd-lt SECONDS] [--ep NAME] [--rd-absolute]]")
 		fmt.Fprintln(stderr, "Runs virtual boards headless in real time and prints their events. The first lines are the devices' URIs,")
 		fmt.Fprintln(stderr, "then one line per sensor and actuator with the peer id a container's endpoint names (local:ID).")
 		fs.PrintDefaults()
@@ -79,6 +79,7 @@ func Device(args []string, stdout, stderr io.Writer) int {
 	perContainer := fs.Bool("seq-per-container", false, "one SUIT sequence number per container instead of RIOT's one per device")
 	rd := fs.String("rd", "", "register with this CoRE Resource Directory (RFC 9176), as RIOT's cord_ep")
 	rdLT := fs.Int("rd-lt", int(lab.DefaultRDLifetime/time.Second), "registration lifetime in seconds (lt=); refreshed every 3/4 of it")
+	rdAbs := fs.Bool("rd-absolute", false, "register links as absolute URIs, for an RD that keeps no address (libcoap's coap-rd): then tinylab attach --rd finds the device")
 	epName := fs.String("ep", "", "endpoint name at the RD (numbered when --count > 1); default RIOT-style: RIOT- and 16 hex digits stable for the device name")
 	var trust, owners, sensors, actuators list
 	fs.Var(&trust, "trust", "SUIT manifest signer to trust (PEM or 32-byte hex Ed25519; repeatable)")
@@ -195,7 +196,7 @@ func Device(args []string, stdout, stderr io.Writer) int {
 					ep = fmt.Sprintf("%s-%d", *epName, i+1)
 				}
 			}
-			if _, err := l.Register(n.ID(), cord.Config{RD: *rd, Endpoint: ep, Lifetime: time.Duration(*rdLT) * time.Second}); err != nil {
+			if _, err := l.Register(n.ID(), cord.Config{RD: *rd, Endpoint: ep, Lifetime: time.Duration(*rdLT) * time.Second, AbsoluteLinks: *rdAbs}); err != nil {
 				fmt.Fprintln(stderr, "tinylab device:", err)
 				return 1
 			}
