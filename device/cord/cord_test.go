@@ -47,16 +47,20 @@ func (e *world) log() string {
 	return b.String()
 }
 
-func newWorld(t *testing.T) *world {
-	e := &world{w: sim.New(sim.Paced)}
+func newWorld(t *testing.T) *world { return &world{w: newWorldB(t)} }
+
+func newWorldB(t testing.TB) *sim.World {
+	w := sim.New(sim.Paced)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); _ = e.w.Run(ctx) }()
+	go func() { defer close(done); _ = w.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	return e
+	return w
 }
 
-func client(t *testing.T) *coapnet.Server {
+func client(t *testing.T) *coapnet.Server { return clientB(t) }
+
+func clientB(t testing.TB) *coapnet.Server {
 	s, err := coapnet.Listen("127.0.0.1:0", nil, coapnet.Options{Retry: coapnet.RetryOptions{AckTimeout: 200 * time.Millisecond, MaxRetransmit: 2}})
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +82,9 @@ func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
 
 // listenGateway starts an RD that outlives the endpoints of the test (its
 // cleanup runs after theirs, so their DELETE is answered).
-func listenGateway(t *testing.T, addr string) *gateway.Gateway {
+func listenGatewayB(t testing.TB) *gateway.Gateway { return listenGateway(t, "127.0.0.1:0") }
+
+func listenGateway(t testing.TB, addr string) *gateway.Gateway {
 	gw, err := gateway.Listen(addr, gateway.Options{})
 	if err != nil {
 		t.Fatal(err)
