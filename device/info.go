@@ -170,6 +170,10 @@ type Summary struct {
 	LastResult      int // last SUIT result code
 	Updates         int
 	InFlash         []string // while off: the containers flash keeps
+	// Remote is "" for the lab's own devices; for a device attached from
+	// elsewhere (real time, outside the virtual clock) it says "live" or
+	// "unreachable since 15:04:05".
+	Remote string
 }
 
 // Summary describes the device for a list.

@@ -38,6 +38,7 @@ type live struct {
 	fresh  bool // the next frame starts a new log
 	speed  float64
 	closed bool
+	remote *remotes // devices attached from elsewhere, if any
 }
 
 func newLive(sc *scenarios.Scenario, seed *uint64, speed float64) *live {
@@ -180,6 +181,10 @@ func (s *live) frame(detail string) frame {
 	}
 	f.events, f.dropped = rd.Read(0)
 	f.snap = r.Lab().Snapshot(detail)
+	if s.remote != nil {
+		f.snap.Devices = append(f.snap.Devices, s.remote.summaries()...)
+		f.events = append(f.events, s.remote.drain()...)
+	}
 	f.story = storyOf(r.Scenario(), r)
 	f.took = time.Since(start)
 	return f
@@ -323,6 +328,17 @@ func (s *live) exec(line string) tea.Cmd {
 		return busy
 	}
 	return func() tea.Msg {
+		if s.remote != nil {
+			if out, ok, err := s.remote.command(line); ok {
+				if err != nil {
+					return noteMsg{text: err.Error(), bad: true, console: []string{"✗ " + err.Error()}}
+				}
+				if out == "" {
+					out = "done: " + line
+				}
+				return noteMsg{text: out, console: []string{out}}
+			}
+		}
 		out, err := r.Lab().Exec(line)
 		if err != nil {
 			return noteMsg{text: err.Error(), bad: true, console: []string{"✗ " + err.Error()}}
@@ -393,6 +409,9 @@ func (s *live) close() {
 		stop()
 		rd.Close()
 		r.Close()
+	}
+	if s.remote != nil {
+		s.remote.close()
 	}
 }
 

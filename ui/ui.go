@@ -20,6 +20,10 @@ type Options struct {
 	Seed    *uint64    // overrides the scenario's seed
 	Speed   float64    // initial speed factor (0: 1x)
 	Title   string     // what a replay shows as its name (the file's)
+	// RD and Attach add devices running elsewhere beside the scenario's:
+	// those a CoRE Resource Directory lists, and those at these URIs.
+	RD     string
+	Attach []string
 
 	// Input, Output and the size are for tests and embedding: nil means the
 	// terminal, whose size is then read from it.
@@ -38,6 +42,12 @@ func Run(scenario string, opts Options) error {
 	l, err := openLive(scenario, opts.Seed, opts.Speed)
 	if err != nil {
 		return err
+	}
+	if opts.RD != "" || len(opts.Attach) > 0 {
+		if l.remote, err = attachRemotes(opts.RD, opts.Attach); err != nil {
+			l.close()
+			return err
+		}
 	}
 	return run(l, opts)
 }

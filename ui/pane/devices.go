@@ -99,6 +99,13 @@ func (d Devices) row(t *theme.Theme, s *device.Summary, sel bool, idW, deniedW i
 		}
 	}
 	switch {
+	case s.Remote != "":
+		// attached: real time, outside the lab's clock
+		if s.Powered {
+			b.WriteString(" " + t.Info.Render("⇄"))
+		} else {
+			b.WriteString(" " + t.Bad.Render("⇄"))
+		}
 	case !s.Powered:
 		b.WriteString(" " + t.Dim.Render("⏻"))
 	case lit:
@@ -112,6 +119,12 @@ func (d Devices) row(t *theme.Theme, s *device.Summary, sel bool, idW, deniedW i
 	bat := t.Text
 	if s.BatteryPermille < 200 {
 		bat = t.Warn
+	}
+	if s.Remote != "" {
+		pct, bat = "live", t.Info
+		if !s.Powered {
+			pct, bat = "lost", t.Bad
+		}
 	}
 	b.WriteString(" " + bat.Render(FitLeft(pct, 4)))
 	switch {
@@ -136,6 +149,9 @@ func initial(rt string) string {
 // containers shows a device's containers and their states in n cells:
 // names and states when they fit, counts per state when not.
 func (d Devices) containers(t *theme.Theme, s *device.Summary, n int) string {
+	if s.Remote != "" && !s.Powered {
+		return t.Bad.Render(Fit(s.Remote, n))
+	}
 	if !s.Powered {
 		return t.Bad.Render("OFF")
 	}

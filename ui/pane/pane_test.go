@@ -333,3 +333,17 @@ func TestDevicesShowRuntimes(t *testing.T) {
 		}
 	}
 }
+
+func TestAttachedDevicesAreMarked(t *testing.T) {
+	d := Devices{List: []device.Summary{
+		{ID: "bench-1", Board: "nrf52dk", Powered: true, BatteryPermille: 1000},
+		{ID: "RIOT-a", Board: "native", Powered: true, Remote: "live", Containers: []device.ContainerBrief{{UID: "coach", State: device.Running}}},
+		{ID: "RIOT-b", Board: "native", Remote: "unreachable since 15:04:05"},
+	}}
+	out := ansi.Strip(strings.Join(d.Render(th, 60, 3), "\n"))
+	for _, want := range []string{"bench-1 nrf52dk    · 100%", "RIOT-a  native     ⇄ live coach RUN", "RIOT-b  native     ⇄ lost unreachable since 15:04:05"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in\n%s", want, out)
+		}
+	}
+}

@@ -16,7 +16,7 @@ import (
 	"tinylab/ui/theme"
 )
 
-const usage = `usage: tinylab ui [NAME|FILE] [--seed N] [--speed X] [--theme contrast]
+const usage = `usage: tinylab ui [NAME|FILE] [--seed N] [--speed X] [--theme contrast] [--rd coap://HOST:PORT] [--attach URI ...]
 
 Opens a scenario in the terminal UI: a built-in's name (tinylab scenarios
 lists them) or a scenario file. Without one it opens %s.
@@ -42,6 +42,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	seed := fs.String("seed", "", "seed of the lab (default: the scenario's)")
 	speed := fs.Float64("speed", 1, "speed factor of the virtual clock, 0.25 to 100")
 	themeName := fs.String("theme", "default", "look: default or contrast (high contrast, for projectors)")
+	rd := fs.String("rd", "", "show devices a CoRE Resource Directory lists (coap://HOST:PORT) beside the scenario's, live")
+	var attachURIs []string
+	fs.Func("attach", "show the device at this coap:// URI beside the scenario's, live (repeatable)", func(v string) error {
+		attachURIs = append(attachURIs, v)
+		return nil
+	})
 	pos, err := parse(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -53,7 +59,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tinylab ui: one scenario at a time, got %d: %q\n", len(pos), pos)
 		return 2
 	}
-	opts := ui.Options{Speed: *speed}
+	opts := ui.Options{Speed: *speed, RD: *rd, Attach: attachURIs}
 	if opts.Theme, err = theme.Parse(*themeName); err != nil {
 		fmt.Fprintln(stderr, "tinylab ui:", err)
 		return 2

@@ -1,0 +1,67 @@
+package ui
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"tinylab/lab"
+	"tinylab/lab/sim"
+	"tinylab/scenarios"
+)
+
+// TestAttachedDevicesShowBesideTheScenarios: a device of another lab (as a
+// `tinylab device` process would be) attached by URI shows in the device
+// list after the scenario's own, marked live; a command line command on it
+// goes over CoAP; when it stops answering it is marked unreachable.
+func TestAttachedDevicesShowBesideTheScenarios(t *testing.T) {
+	other, err := lab.New(lab.Options{Mode: sim.Paced})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	n, err := other.AddDevice(lab.DeviceSpec{ID: "far", Board: "native"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = other.World().Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	sc, err := scenarios.Load("hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := newLive(sc, nil, 100)
+	defer src.close()
+	if src.remote, err = attachRemotes("", []string{n.URI()}); err != nil {
+		t.Fatal(err)
+	}
+	src.build(0, "building")()
+	name := strings.TrimPrefix(n.URI(), "coap://")
+	var f frame
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		f = src.frame("")
+		if d := f.snap.Devices; len(d) == 2 && d[1].Remote == "live" {
+			break
+		}
+	}
+	d := f.snap.Devices
+	if len(d) != 2 || d[0].ID != "board-1" || d[1].ID != name || d[1].Board != "native" || d[1].Remote != "live" {
+		t.Fatalf("devices: %+v", d)
+	}
+	msg := src.exec("get " + name + " /riot/board")()
+	if nm, ok := msg.(noteMsg); !ok || nm.text != "2.05 native" {
+		t.Fatalf("get over CoAP: %+v", msg)
+	}
+	n.Sock.Close()
+	for end := time.Now().Add(6 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		f = src.frame("")
+		if strings.HasPrefix(f.snap.Devices[1].Remote, "unreachable since ") {
+			return
+		}
+	}
+	t.Fatalf("never marked unreachable: %+v", f.snap.Devices[1])
+}
