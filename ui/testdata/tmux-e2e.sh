@@ -20,9 +20,13 @@ if [ -z "$bin" ]; then
 fi
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 
-sock="tinylab-e2e-$$"
+sock="tinylab-e2e-h-rd-$$"
 t() { tmux -L "$sock" "$@"; }
-cleanup() { t kill-server 2>/dev/null || true; }
+pids=() # background processes a case started
+cleanup() {
+  t kill-server 2>/dev/null || true
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+}
 trap cleanup EXIT
 
 screen() { t capture-pane -p -t e2e; }
@@ -187,5 +191,65 @@ echo "== without a terminal the UI refuses and says why"
 if out=$("$bin" ui hello 2>&1 </dev/null | cat); then :; fi
 echo "$out" | grep -q 'needs a terminal' || { echo "FAIL: no terminal: $out"; exit 1; }
 echo "ok: refused without a terminal"
+
+echo "== devices running elsewhere, found in an RD, beside the scenario's own"
+if command -v coap-client-notls >/dev/null; then
+  far=$(mktemp -d)
+  stop_far() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+  # first_line FILE: the first line a background command printed (its URI)
+  first_line() {
+    local i=0
+    until [ -s "$1" ]; do i=$((i + 1)); [ "$i" -gt 100 ] && { stop_far; fail "no URI in $1"; }; sleep 0.05; done
+    head -1 "$1"
+  }
+  "$bin" gateway --listen 127.0.0.1:0 >"$far/gw.out" 2>&1 & pids+=($!)
+  gw=$(first_line "$far/gw.out")
+  # far-1 runs a container, made and installed as a workshop attendee would
+  (
+    cd "$far"
+    printf 'loop:\n  call 0x71\n  mov %%r0, 0\n  exit\n' >beat.asm
+    "$bin" suit keygen -o tenant >/dev/null
+    "$bin" metadata keygen -o owner >/dev/null
+    mkdir repo
+    "$bin" vm asm beat.asm --rbf -o repo/beat.code >/dev/null
+    "$bin" metadata create --uid beat --code repo/beat.code --grant heartbeat -k owner.pem -o repo/beat.meta >/dev/null
+  )
+  "$bin" repo --listen 127.0.0.1:0 "$far/repo" >"$far/repo.out" 2>&1 & pids+=($!)
+  repo=$(first_line "$far/repo.out")
+  (
+    cd "$far"
+    "$bin" suit create --seq 1 --board native --component "tc:beat:meta=repo/beat.meta@$repo/beat.meta" --component "tc:beat:code=repo/beat.code@$repo/beat.code" -o beat.suit >/dev/null
+    "$bin" suit sign -k tenant.pem beat.suit -o repo/beat.suit >/dev/null
+  )
+  for i in 1 2 3; do
+    "$bin" device --listen 127.0.0.1:0 --board native --id "far-$i" --ep "far-$i" --rd "$gw" --rd-lt 30 \
+      --trust "$far/tenant.pem.pub" --owner "$far/owner.pem.pub" >"$far/far-$i.out" 2>&1 & pids+=($!)
+  done
+  far1=$(first_line "$far/far-1.out")
+  first_line "$far/far-3.out" >/dev/null
+  coap-client-notls -m post -B 5 -e "$repo/beat.suit" "$far1/suit/trigger" >/dev/null
+  t new-session -d -s e2e -x 120 -y 35 "$bin ui hello --rd $gw; echo EXIT=\$?; sleep 30"
+  wait_for 'board-1' 10
+  wait_for 'far-1 +⇄ live beat RUN' 15
+  wait_for 'far-2 +⇄ live' 10
+  wait_for 'far-3 +⇄ live' 10
+  echo "   a test stops far-1's container over CoAP"
+  coap-client-notls -m post -B 5 -e stop "$far1/containers/beat" >/dev/null
+  wait_for 'far-1 +⇄ live beat RDY' 10
+  echo "   the UI's command line starts it again"
+  keys : 'start far-1 beat' Enter
+  wait_for 'far-1 +⇄ live beat RUN' 10
+  keys Escape
+  echo "   far-3 dies"
+  kill "${pids[-1]}"
+  wait_for 'far-3 +⇄ lost unreachable since' 15
+  keys q
+  wait_for 'EXIT=0' 5
+  t kill-session -t e2e
+  stop_far
+  wait 2>/dev/null || true
+else
+  echo "skip: coap-client-notls is not installed (Debian package libcoap3-bin)"
+fi
 
 echo "PASS: tmux end-to-end"
