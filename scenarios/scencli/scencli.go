@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"tinylab/device"
+	"tinylab/device/cord"
 	"tinylab/lab"
 	"tinylab/lab/labcli"
 	"tinylab/lab/sim"
@@ -48,7 +49,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: tinylab run NAME|FILE [--seed N] [--fast | --speed X] [--record FILE] [--json] [--state DIR] [--wasm-engine auto|interpreter|compiler] [--gateway ADDR]")
+		fmt.Fprintln(stderr, "usage: tinylab run NAME|FILE [--seed N] [--fast | --speed X] [--record FILE] [--json] [--state DIR] [--wasm-engine auto|interpreter|compiler] [--gateway ADDR] [--rd coap://HOST:PORT]")
 		fmt.Fprintln(stderr, "Plays a scenario without the terminal UI: narration and events as lines (JSON Lines with --json).")
 		fs.PrintDefaults()
 	}
@@ -59,6 +60,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print the transcript as JSON Lines instead of text")
 	state := fs.String("state", "", "keep each device's flash in DIR/<device>/ across runs")
 	engine := fs.String("wasm-engine", "auto", "wazero engine for WebAssembly containers: auto, interpreter or compiler (the transcript is the same on each)")
+	rd := fs.String("rd", "", "with --speed: every device registers with this CoRE Resource Directory (RFC 9176), as RIOT's cord_ep, under its name")
 	gw := fs.String("gateway", "", "serve the lab's gateway endpoint here (CoRE RD, and /lab/devices: the fleet as JSON)")
 	pos, err := labcli.Parse(fs, args)
 	if err != nil {
@@ -116,12 +118,25 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		}
 		l.Bus().Sink(func(e device.Event) { write(out, e, *asJSON) })
 	}
+	if *rd != "" && o.Mode != sim.Paced {
+		// a fast clock runs ahead of the RD's: lifetimes would mean nothing
+		fmt.Fprintln(stderr, "tinylab run: --rd needs --speed (devices register in real time only)")
+		return 2
+	}
 	r, err := scenarios.NewRunner(sc, o)
 	if err != nil {
 		fmt.Fprintln(stderr, "tinylab run:", err)
 		return 2
 	}
 	defer r.Close()
+	if *rd != "" {
+		for _, n := range r.Lab().Nodes() {
+			if _, err := r.Lab().Register(n.ID(), cord.Config{RD: *rd, Endpoint: n.ID()}); err != nil {
+				fmt.Fprintln(stderr, "tinylab run:", err)
+				return 2
+			}
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err = play(ctx, r)
