@@ -16,6 +16,14 @@
 // Physical acts (a sensor value, a power cut, a lossy link) act on the
 // device directly, in the world.
 //
+// Beyond one process: devices with sockets can register with a CoRE Resource
+// Directory (device/cord, from the device's own socket, on the lab's clock:
+// only in paced mode, as a fast clock would make lifetimes meaningless, and a
+// paused lab stops refreshing), and the lab can run its gateway endpoint
+// (lab/gateway: an RD and /lab/devices, the fleet as JSON). lab/attach, which
+// follows devices running elsewhere, is used by the UI and the CLI; lab
+// itself does not import it.
+//
 // lab imports device (and through it vm, suit, firewall); it never imports
 // scenarios or ui. Records go to JSON Lines and come back for replay.
 package lab

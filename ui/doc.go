@@ -23,5 +23,7 @@
 //
 // ui imports scenarios, lab and device (for snapshots, commands and events);
 // it reads the lab only through snapshots, the bus and the command line,
-// never through device internals. Nothing below ui imports it.
+// never through device internals. Devices attached from elsewhere (--rd,
+// --attach) come through lab/attach and join the device list and the log,
+// marked live or unreachable. Nothing below ui imports it.
 package ui

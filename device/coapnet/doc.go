@@ -8,7 +8,8 @@
 // runner so a thousand servers do not each keep a ticker goroutine; servers
 // tuned for small memory; a guard that refuses to wrap a peer's 16-bit message
 // ids within EXCHANGE_LIFETIME (go-coap would answer from its response cache
-// and the client would hang); and the TinyContainer /container/ options.
+// and the client would hang); the TinyContainer /container/ options; and
+// RFC 6690 link format, which discovery, the RD and its clients read.
 //
 // coapnet imports nothing of the project. It reads the wall clock only for
 // network timing (go-coap's retransmissions and response cache live in wall
