@@ -40,6 +40,7 @@ func (l *Lab) Register(id string, cfg cord.Config) (*cord.EP, error) {
 	}
 	cfg.Source = id
 	cfg.Links = n.Dev.Links
+	cfg.Up = n.Dev.Powered
 	cfg.Resolve = l.resolve
 	ep, err := cord.New(env{l}, n.Sock, cfg)
 	if err != nil {

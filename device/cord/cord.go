@@ -49,6 +49,11 @@ type Config struct {
 	Resolve       coapnet.Resolver // nil: the system resolver
 	Timeout       time.Duration    // per exchange; 0: 10 s
 	Source        string           // the events' device name
+	// Up says whether the device is powered (nil: always). While it is not,
+	// nothing is sent and the registration is forgotten, so it lapses at
+	// the RD as a real node's does; at power-on it registers again, as RIOT
+	// does at boot. Called in the world.
+	Up func() bool
 }
 
 // State is where an endpoint is in its life.
@@ -166,6 +171,12 @@ func (e *EP) tick() {
 		e.mu.Unlock()
 		return
 	}
+	if e.cfg.Up != nil && !e.cfg.Up() {
+		e.st.Location, e.st.State = "", Registering
+		e.mu.Unlock()
+		e.timer.Reset(e.env.Now() + powerCheck)
+		return
+	}
 	e.busy = true
 	loc := e.st.Location
 	e.mu.Unlock()
@@ -181,6 +192,10 @@ func (e *EP) tick() {
 		}
 	}()
 }
+
+// powerCheck is how often a powered-off device's endpoint looks whether it
+// is back.
+const powerCheck = time.Second
 
 // after goes back into the world to publish what happened and schedule the
 // next exchange d later.

@@ -269,3 +269,24 @@ func (e *EP) abandon() {
 	e.mu.Unlock()
 	e.stop()
 }
+
+// TestAPoweredOffDeviceLetsItsRegistrationLapse: while the device is off
+// nothing is refreshed and the RD lets the registration expire; at power-on
+// it registers again.
+func TestAPoweredOffDeviceLetsItsRegistrationLapse(t *testing.T) {
+	env := newWorld(t)
+	gw := listenGateway(t, "127.0.0.1:0")
+	var mu sync.Mutex
+	on := true
+	up := func() bool { mu.Lock(); defer mu.Unlock(); return on }
+	ep := start(t, env, client(t), Config{RD: gw.URI(), Endpoint: "flaky", Lifetime: 2 * time.Second, Up: up})
+	eventually(t, 3*time.Second, "registration", func() bool { return ep.Status().Registered == 1 })
+	mu.Lock()
+	on = false
+	mu.Unlock()
+	eventually(t, 4*time.Second, "expiry while off", func() bool { return len(gw.Registrations()) == 0 })
+	mu.Lock()
+	on = true
+	mu.Unlock()
+	eventually(t, 3*time.Second, "registration after power-on", func() bool { return ep.Status().Registered == 2 && len(gw.Registrations()) == 1 })
+}
