@@ -2,6 +2,9 @@ package cord
 
 import (
 	"context"
+	"net"
+	"os/exec"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -28,6 +31,47 @@ func BenchmarkRegistration(b *testing.B) {
 		if err := ep.Stop(context.Background()); err != nil {
 			b.Fatal(err)
 		}
+	}
+	b.ReportMetric(float64(took.Microseconds())/float64(b.N), "µs-exchanges/op")
+}
+
+// BenchmarkRegistrationLibcoap registers with libcoap's coap-rd (the POST to
+// its /rd; it has no removal that works, so each registration stays).
+func BenchmarkRegistrationLibcoap(b *testing.B) {
+	bin, err := exec.LookPath("coap-rd-notls")
+	if err != nil {
+		b.Skip("coap-rd-notls is not installed (Debian package libcoap3-bin)")
+	}
+	l, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	port := l.LocalAddr().(*net.UDPAddr).Port
+	l.Close()
+	rd := exec.Command(bin, "-A", "127.0.0.1", "-p", strconv.Itoa(port))
+	if err := rd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = rd.Process.Kill(); _ = rd.Wait() }()
+	env := &world{w: newWorldB(b)}
+	tr := clientB(b)
+	uri := "coap://127.0.0.1:" + strconv.Itoa(port) + "/rd"
+	register := func() time.Duration {
+		ep, err := New(env, tr, Config{RD: uri, Endpoint: "bench", Lifetime: time.Minute, Links: func() string { return links }, Timeout: time.Second})
+		if err != nil {
+			b.Fatal(err)
+		}
+		env.Do(ep.Start)
+		for ep.Status().State != Registered {
+			time.Sleep(20 * time.Microsecond)
+		}
+		ep.abandon()
+		return ep.Status().RegisteredIn
+	}
+	register() // the RD is up once one registration went through
+	var took time.Duration
+	for b.Loop() {
+		took += register()
 	}
 	b.ReportMetric(float64(took.Microseconds())/float64(b.N), "µs-exchanges/op")
 }
