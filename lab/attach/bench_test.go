@@ -1,6 +1,7 @@
 package attach
 
 import (
+	"context"
 	"runtime"
 	"syscall"
 	"testing"
@@ -93,4 +94,30 @@ func BenchmarkAttach100(b *testing.B) {
 	}
 	b.ReportMetric(heapPerDev, "heap-B/device")
 	b.ReportMetric(cpuPerSec, "cpu-ms/s")
+}
+
+// BenchmarkPolledChangeLatency: a real device (which today answers Observe
+// without the Observe option, so it is polled every Probe = 100 ms): a stop
+// or start sent over CoAP until the view shows the new state.
+func BenchmarkPolledChangeLatency(b *testing.B) {
+	l := fleet(b, 1)
+	n := l.Nodes()[0]
+	u, err := NewUDP("127.0.0.1:0")
+	must(b, err)
+	defer u.Close()
+	a := New(Options{Dialer: u, Probe: 100 * time.Millisecond, Timeout: time.Second})
+	defer a.Close()
+	must(b, a.Attach(n.ID(), n.URI()))
+	eventually(b, 3*time.Second, "live", func() bool { return stateOf(remote(a, n.ID()), "coach") == "RUNNING" })
+	if remote(a, n.ID()).Observing {
+		b.Log("the device grants Observe now: this measures notifications")
+	}
+	cmds := []struct{ cmd, want string }{{"stop", "READY"}, {"start", "RUNNING"}}
+	for i := 0; b.Loop(); i++ {
+		c := cmds[i%2]
+		must(b, a.Command(context.Background(), n.ID(), c.cmd, "coach"))
+		for stateOf(remote(a, n.ID()), "coach") != c.want {
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
 }
