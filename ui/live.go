@@ -183,6 +183,9 @@ func (s *live) frame(detail string) frame {
 	f.snap = r.Lab().Snapshot(detail)
 	if s.remote != nil {
 		f.snap.Devices = append(f.snap.Devices, s.remote.summaries()...)
+		if f.snap.Detail == nil && detail != "" {
+			f.snap.Detail = s.remote.detail(detail)
+		}
 		f.events = append(f.events, s.remote.drain()...)
 	}
 	f.story = storyOf(r.Scenario(), r)

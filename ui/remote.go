@@ -105,6 +105,22 @@ func (r *remotes) summaries() []device.Summary {
 	return out
 }
 
+// detail is an attached device as the device pane shows it: its containers
+// as it reported them, its board's profile when tinylab knows the board.
+func (r *remotes) detail(name string) *device.Snapshot {
+	for _, d := range r.a.Devices() {
+		if d.Name != name {
+			continue
+		}
+		b, err := device.LookupBoard(d.Board)
+		if err != nil {
+			b = device.Board{Name: d.Board}
+		}
+		return &device.Snapshot{ID: d.Name, Board: b, Powered: d.Live, BatteryPermille: 1000, Containers: d.Containers}
+	}
+	return nil
+}
+
 // command runs a command line on an attached device when it names one:
 // start|stop|restart|delete DEVICE UID, update DEVICE URI, get DEVICE PATH.
 func (r *remotes) command(line string) (out string, handled bool, err error) {

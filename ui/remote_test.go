@@ -52,6 +52,9 @@ func TestAttachedDevicesShowBesideTheScenarios(t *testing.T) {
 	if len(d) != 2 || d[0].ID != "board-1" || d[1].ID != name || d[1].Board != "native" || d[1].Remote != "live" {
 		t.Fatalf("devices: %+v", d)
 	}
+	if dt := src.frame(name).snap.Detail; dt == nil || dt.ID != name || dt.Board.Name != "native" || dt.Board.RAMSlotBytes != 2048 {
+		t.Fatalf("detail of the attached device: %+v", dt)
+	}
 	msg := src.exec("get " + name + " /riot/board")()
 	if nm, ok := msg.(noteMsg); !ok || nm.text != "2.05 native" {
 		t.Fatalf("get over CoAP: %+v", msg)

@@ -22,8 +22,9 @@
 // Time: the schedule runs on the device's Env timers (virtual time, which in
 // `tinylab device` follows the wall clock); the exchanges run on their own
 // goroutine through a Transport, outside the world, so an RD that does not
-// answer never holds the device's clock. A DTLS transport can take the place
-// of the plain one.
+// answer never holds the device's clock. The wall clock is read only to time
+// the exchanges (Status.RegisteredIn, a figure for the UI and benchmarks).
+// A DTLS transport can take the place of the plain one.
 //
 // cord imports device (for Env and events) and device/coapnet; device must
 // not import it (the lab wires the two).
