@@ -74,7 +74,13 @@ type follower struct {
 
 	r       Remote // under a.mu
 	stopObs []func()
+	pings   int // probes since the observations were made
 }
+
+// reobserveEvery is how many probes an observation is trusted for: a device
+// that restarted between two pings answers them but has forgotten its
+// observers (RFC 7641 §3.3.1: a client re-registers to stay in the list).
+const reobserveEvery = 10
 
 // ErrUnknown is returned for a name that is not attached.
 var ErrUnknown = errors.New("no attached device")
@@ -225,10 +231,16 @@ func (f *follower) probe() {
 	live, observing := f.r.Live, f.r.Observing
 	f.a.mu.Unlock()
 	if live && observing {
-		if err := f.sess.Ping(ctx); err != nil {
-			f.unreachable(err)
+		f.pings++
+		if f.pings < reobserveEvery {
+			if err := f.sess.Ping(ctx); err != nil {
+				f.unreachable(err)
+			}
+			return
 		}
-		return
+		if f.observe(ctx) {
+			return
+		}
 	}
 	if !live {
 		resp, err := f.sess.Do(ctx, "/riot/board", codes.GET, message.TextPlain, nil)
@@ -266,6 +278,7 @@ func (f *follower) observe(ctx context.Context) bool {
 	f.a.mu.Lock()
 	f.r.Observing = ok
 	f.a.mu.Unlock()
+	f.pings = 0
 	return ok
 }
 

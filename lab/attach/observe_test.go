@@ -100,3 +100,26 @@ func TestObservedChangesArriveWithoutPolling(t *testing.T) {
 	took := eventually(t, 2*time.Second, "the notification", func() bool { return stateOf(remote(a, "obs"), "coach") == "READY" })
 	t.Logf("notification to view: %s", took)
 }
+
+// TestObservationsAreRenewed: a peer that forgot its observers (it
+// restarted between two pings) is observed again within reobserveEvery
+// probes, and its changes arrive again.
+func TestObservationsAreRenewed(t *testing.T) {
+	o := &observable{state: "RUNNING"}
+	srv, err := coapnet.Listen("127.0.0.1:0", o.handler(), coapnet.Options{})
+	must(t, err)
+	defer srv.Close()
+	u, err := NewUDP("127.0.0.1:0")
+	must(t, err)
+	defer u.Close()
+	a := New(Options{Dialer: u, Probe: 20 * time.Millisecond, Timeout: time.Second})
+	defer a.Close()
+	must(t, a.Attach("obs", srv.URI()))
+	eventually(t, 3*time.Second, "observing", func() bool { return remote(a, "obs").Observing })
+	o.mu.Lock()
+	o.obs = nil // forgotten, as by a restart
+	o.mu.Unlock()
+	eventually(t, 3*time.Second, "observed again", func() bool { o.mu.Lock(); defer o.mu.Unlock(); return len(o.obs) > 0 })
+	o.set("READY")
+	eventually(t, 2*time.Second, "the change", func() bool { return stateOf(remote(a, "obs"), "coach") == "READY" })
+}
