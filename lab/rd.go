@@ -120,6 +120,7 @@ type DevicesDoc struct {
 	Mode          string                 `json:"mode"`
 	Devices       []DeviceDoc            `json:"devices"`
 	Registrations []gateway.Registration `json:"registrations"` // endpoints registered with the lab's RD
+	Collected     []gateway.Collected    `json:"collected"`     // what remote endpoints sent the collector
 }
 
 // DeviceDoc is one of the lab's own devices.
@@ -153,7 +154,7 @@ type RDDoc struct {
 // Devices describes the fleet now.
 func (l *Lab) Devices() DevicesDoc {
 	snap := l.Snapshot("")
-	doc := DevicesDoc{NowMs: snap.Now.Milliseconds(), Mode: snap.Mode.String(), Devices: make([]DeviceDoc, 0, len(snap.Devices)), Registrations: []gateway.Registration{}}
+	doc := DevicesDoc{NowMs: snap.Now.Milliseconds(), Mode: snap.Mode.String(), Devices: make([]DeviceDoc, 0, len(snap.Devices)), Registrations: []gateway.Registration{}, Collected: []gateway.Collected{}}
 	nodes := l.Nodes()
 	for i, s := range snap.Devices {
 		d := DeviceDoc{ID: s.ID, Board: s.Board, URI: nodes[i].URI(), Powered: s.Powered, Battery: float64(s.BatteryPermille) / 10,
@@ -169,6 +170,7 @@ func (l *Lab) Devices() DevicesDoc {
 	}
 	if gw, ok := l.Gateway(); ok {
 		doc.Registrations = gw.Registrations()
+		doc.Collected = gw.Collected()
 	}
 	return doc
 }

@@ -1,7 +1,9 @@
 // Package gateway is the lab's one CoAP endpoint toward the outside, in the
 // place TinyContainer's edge gateway holds: a CoRE Resource Directory
-// (RFC 9176) where devices register, and a read-only JSON summary of the
-// fleet at /lab/devices for scripts that watch a run.
+// (RFC 9176) where devices register, a collector at /collect/... that takes
+// what remote endpoints send (POST or PUT; counted, the last payload kept),
+// and a read-only JSON summary of the fleet at /lab/devices for scripts that
+// watch a run.
 //
 // The RD implements what libcoap's example RD leaves out: lifetimes expire,
 // a registration is refreshed by a POST to it and removed by DELETE, a second

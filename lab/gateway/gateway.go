@@ -58,17 +58,36 @@ type Gateway struct {
 
 	done, swept chan struct{}
 
-	mu   sync.Mutex
-	regs map[string]*Registration // by location
-	next int
+	mu        sync.Mutex
+	regs      map[string]*Registration // by location
+	next      int
+	collected map[string]*Collected // by path under /collect
 }
+
+// Collected is what remote endpoints sent to one path of the collector
+// (/collect/...): TinyContainer's remote peers report there.
+type Collected struct {
+	Path  string    `json:"path"`
+	Count int       `json:"count"`
+	Bytes int       `json:"bytes"`
+	Last  []byte    `json:"last"` // the last payload, cut to maxCollected bytes
+	From  string    `json:"from"` // the last sender
+	At    time.Time `json:"at"`
+}
+
+// The collector keeps little: a bounded number of paths, the last payload
+// of each, cut short.
+const (
+	maxCollectPaths = 256
+	maxCollected    = 256
+)
 
 // Listen serves a gateway at addr ("127.0.0.1:0" picks a port).
 func Listen(addr string, o Options) (*Gateway, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	g := &Gateway{opts: o, regs: map[string]*Registration{}}
+	g := &Gateway{opts: o, regs: map[string]*Registration{}, collected: map[string]*Collected{}}
 	srv, err := coapnet.ListenStateless(addr, g.answer)
 	if err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
@@ -172,6 +191,8 @@ func (g *Gateway) route(req *coapnet.Request) *coapnet.Reply {
 		return reply(codes.Content, message.AppJSON, string(g.devices()))
 	case strings.HasPrefix(req.Path, "/rd/"):
 		return g.registration(req)
+	case strings.HasPrefix(req.Path, "/collect/") && (req.Code == codes.POST || req.Code == codes.PUT):
+		return g.collect(req)
 	case req.Path == "/rd" || req.Path == "/rd-lookup/ep" || req.Path == "/rd-lookup/res" || req.Path == "/lab/devices" || req.Path == "/.well-known/core":
 		return reply(codes.MethodNotAllowed, message.TextPlain, req.Code.String()+" is not allowed on "+req.Path)
 	}
@@ -204,6 +225,7 @@ func (g *Gateway) wellKnown(q map[string]string) string {
 		{Target: "/rd-lookup/ep", Attrs: []coapnet.LinkAttr{attr("rt", "core.rd-lookup-ep"), attr("ct", "40")}},
 		{Target: "/rd-lookup/res", Attrs: []coapnet.LinkAttr{attr("rt", "core.rd-lookup-res"), attr("ct", "40")}},
 		{Target: "/lab/devices", Attrs: []coapnet.LinkAttr{attr("rt", "tinylab.devices"), attr("ct", "50")}},
+		{Target: "/collect/", Attrs: []coapnet.LinkAttr{attr("rt", "tinylab.collector")}},
 	}
 	for _, r := range g.sorted() {
 		l = append(l, coapnet.Link{Target: r.Location, Attrs: []coapnet.LinkAttr{attr("ep", r.Endpoint)}})
@@ -334,6 +356,38 @@ func (g *Gateway) registration(req *coapnet.Request) *coapnet.Reply {
 		return &coapnet.Reply{Code: codes.Deleted, Format: message.TextPlain}
 	}
 	return reply(codes.MethodNotAllowed, message.TextPlain, "use GET, POST or DELETE")
+}
+
+// collect takes in what a remote endpoint sent (a container's write to a
+// remote peer): counted per path, the last payload kept.
+func (g *Gateway) collect(req *coapnet.Request) *coapnet.Reply {
+	c := g.collected[req.Path]
+	if c == nil {
+		if len(g.collected) >= maxCollectPaths {
+			return reply(codes.ServiceUnavailable, message.TextPlain, "too many collector paths")
+		}
+		c = &Collected{Path: req.Path}
+		g.collected[req.Path] = c
+	}
+	c.Count++
+	c.Bytes += len(req.Payload)
+	c.Last = append(c.Last[:0], req.Payload[:min(len(req.Payload), maxCollected)]...)
+	c.From, c.At = req.Peer.String(), g.opts.Now()
+	return &coapnet.Reply{Code: codes.Changed, Format: message.TextPlain}
+}
+
+// Collected lists what the collector received, by path.
+func (g *Gateway) Collected() []Collected {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := make([]Collected, 0, len(g.collected))
+	for _, c := range g.collected {
+		cc := *c
+		cc.Last = slices.Clone(c.Last)
+		out = append(out, cc)
+	}
+	slices.SortFunc(out, func(a, b Collected) int { return strings.Compare(a.Path, b.Path) })
+	return out
 }
 
 // lookupEP is RFC 9176 §6.3 endpoint lookup: a link to each registration,

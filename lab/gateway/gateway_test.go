@@ -174,3 +174,25 @@ func FuzzGatewayRequests(f *testing.F) {
 		}
 	})
 }
+
+func TestCollectorCountsAndKeepsTheLast(t *testing.T) {
+	g, _, _ := newGateway(t)
+	for _, body := range []string{"rssi -71", "rssi -68"} {
+		if rep := g.answer(req(codes.POST, "/collect/coverage", body)); rep.Code != codes.Changed {
+			t.Fatalf("collect: %v", rep.Code)
+		}
+	}
+	if rep := g.answer(req(codes.PUT, "/collect/big", strings.Repeat("x", 1000))); rep.Code != codes.Changed {
+		t.Fatalf("collect: %v", rep.Code)
+	}
+	c := g.Collected()
+	if len(c) != 2 || c[1].Path != "/collect/coverage" || c[1].Count != 2 || c[1].Bytes != 16 || string(c[1].Last) != "rssi -68" || c[1].From != peer.String() {
+		t.Fatalf("%+v", c)
+	}
+	if c[0].Bytes != 1000 || len(c[0].Last) != maxCollected {
+		t.Fatalf("big: %d bytes, kept %d", c[0].Bytes, len(c[0].Last))
+	}
+	if rep := g.answer(req(codes.GET, "/collect/coverage", "")); rep.Code != codes.NotFound {
+		t.Fatalf("GET on the collector: %v", rep.Code)
+	}
+}

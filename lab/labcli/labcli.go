@@ -304,7 +304,7 @@ func Gateway(args []string, stdout, stderr io.Writer) int {
 	var gw *gateway.Gateway
 	gw, err = gateway.Listen(*listen, gateway.Options{
 		Devices: func() []byte {
-			b, err := json.Marshal(lab.DevicesDoc{Mode: "gateway", Devices: []lab.DeviceDoc{}, Registrations: gw.Registrations()})
+			b, err := json.Marshal(lab.DevicesDoc{Mode: "gateway", Devices: []lab.DeviceDoc{}, Registrations: gw.Registrations(), Collected: gw.Collected()})
 			if err != nil {
 				return []byte("{}")
 			}
