@@ -122,7 +122,7 @@ func TestRegistersRefreshesAndRemovesAtTheGateway(t *testing.T) {
 		t.Fatalf("status %+v", st)
 	}
 	// refreshed every 1.5 s: still there after two lifetimes
-	eventually(t, 4*time.Second, "two refreshes", func() bool { return ep.Status().Refreshed >= 2 })
+	eventually(t, 8*time.Second, "two refreshes", func() bool { return ep.Status().Refreshed >= 2 })
 	if regs := gw.Registrations(); len(regs) != 1 {
 		t.Fatalf("after refreshes: %+v", regs)
 	}
@@ -251,7 +251,7 @@ func TestLibcoapRD(t *testing.T) {
 	if err != nil || string(resp.Body) != links {
 		t.Fatalf("GET %s: %v %q", loc, err, resp.Body)
 	}
-	eventually(t, 4*time.Second, "the refresh refused", func() bool { return ep.Status().NoRefresh })
+	eventually(t, 8*time.Second, "the refresh refused", func() bool { return ep.Status().NoRefresh })
 	if st := ep.Status(); st.State != Registered || st.Location != loc || st.Registered != 1 {
 		t.Fatalf("status %+v", st)
 	}
@@ -284,7 +284,7 @@ func TestAPoweredOffDeviceLetsItsRegistrationLapse(t *testing.T) {
 	mu.Lock()
 	on = false
 	mu.Unlock()
-	eventually(t, 4*time.Second, "expiry while off", func() bool { return len(gw.Registrations()) == 0 })
+	eventually(t, 8*time.Second, "expiry while off", func() bool { return len(gw.Registrations()) == 0 })
 	mu.Lock()
 	on = true
 	mu.Unlock()
