@@ -134,6 +134,16 @@ func TestAttachFollowsCommandsAndReachability(t *testing.T) {
 	if err := a.Command(context.Background(), "bench-1", "stop", "coach"); err == nil || !strings.Contains(err.Error(), "cannot stop coach: it is READY") {
 		t.Fatalf("stopping a READY container: %v", err)
 	}
+	// an update over CoAP: the trigger is accepted, the fetch fails at the
+	// repository (no such file), and the SUIT status that comes back says so
+	must(t, a.Update(context.Background(), "bench-1", l.RepoURI()+"/no-such.suit"))
+	eventually(t, 5*time.Second, "the failed update reported", func() bool {
+		s := remote(a, "bench-1").Suit
+		return s.Last.Result != "SUIT_OK" && s.Last.Result != ""
+	})
+	if err := a.Update(context.Background(), "bench-1", "not a uri"); err == nil {
+		t.Fatal("a trigger without a coap:// URI was accepted")
+	}
 	// bench-2 goes away: unreachable, with since when
 	n2, err := l.Node("bench-2")
 	must(t, err)
