@@ -35,7 +35,10 @@ func (l *Lab) Register(id string, cfg cord.Config) (*cord.EP, error) {
 	if cfg.Lifetime == 0 {
 		cfg.Lifetime = DefaultRDLifetime
 	}
-	if cfg.Base == "" {
+	// A device listening on every interface has no one address to give:
+	// the RD then takes the source address of the registration (RFC 9176
+	// §5.3), which is the interface the RD is reached through.
+	if cfg.Base == "" && !n.Sock.Addr().IP.IsUnspecified() {
 		cfg.Base = n.URI()
 	}
 	cfg.Source = id

@@ -3,6 +3,7 @@ package lab
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -85,3 +86,38 @@ func TestGatewayShowsTheFleet(t *testing.T) {
 type blockBuf struct{ b []byte }
 
 func (w *blockBuf) Write(p []byte) (int, error) { w.b = append(w.b, p...); return len(p), nil }
+
+// A device on every interface registers without base=: the RD takes the
+// registration's source address.
+func TestUnspecifiedListenLeavesTheBaseToTheRD(t *testing.T) {
+	l, err := New(Options{Seed: 1, Mode: sim.Paced, Gateway: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = l.World().Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	if _, err := l.AddDevice(DeviceSpec{ID: "any", Listen: "0.0.0.0:0"}); err != nil {
+		t.Fatal(err)
+	}
+	gw, _ := l.Gateway()
+	if _, err := l.Register("any", cord.Config{RD: gw.URI(), Endpoint: "any", AbsoluteLinks: true}); err == nil {
+		t.Fatal("absolute links without an address were accepted")
+	}
+	ep, err := l.Register("any", cord.Config{RD: gw.URI(), Endpoint: "any"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for end := time.Now().Add(5 * time.Second); ep.Status().State != cord.Registered; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("not registered: %+v", ep.Status())
+		}
+	}
+	n, _ := l.Node("any")
+	regs := gw.Registrations()
+	if len(regs) != 1 || regs[0].Base != fmt.Sprintf("coap://127.0.0.1:%d", n.Sock.Addr().Port) {
+		t.Fatalf("base %+v (device on port %d)", regs, n.Sock.Addr().Port)
+	}
+}
