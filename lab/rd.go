@@ -100,7 +100,7 @@ func (l *Lab) closeRD() {
 }
 
 func (l *Lab) startGateway(addr string) error {
-	gw, err := gateway.Listen(addr, gateway.Options{Devices: l.DevicesJSON})
+	gw, err := gateway.Listen(addr, gateway.Options{Devices: l.DevicesJSON, Fleet: l.fleet})
 	if err != nil {
 		return err
 	}
@@ -108,6 +108,21 @@ func (l *Lab) startGateway(addr string) error {
 	l.rd.gw = gw
 	l.rd.mu.Unlock()
 	return nil
+}
+
+// fleet is the lab's devices with sockets as the gateway's RD shows them.
+func (l *Lab) fleet() []gateway.Registration {
+	nodes := l.Nodes()
+	out := make([]gateway.Registration, 0, len(nodes))
+	l.world.Do(func() {
+		for _, n := range nodes {
+			if n.Sock == nil {
+				continue
+			}
+			out = append(out, gateway.Registration{Location: "/lab/rd/" + n.ID(), Endpoint: n.ID(), Base: n.URI(), Links: n.Dev.Links()})
+		}
+	})
+	return out
 }
 
 // Gateway is the lab's gateway endpoint, if it runs one.

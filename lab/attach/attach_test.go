@@ -205,3 +205,20 @@ func TestAttachFromTheGatewayRD(t *testing.T) {
 func cordConfig(rd, ep string) cord.Config {
 	return cord.Config{RD: rd, Endpoint: ep, Lifetime: 10 * time.Second}
 }
+
+// TestAttachTheLabsOwnDevices: a fast lab registers nothing, but its
+// gateway's lookup shows its devices, so another UI can follow them.
+func TestAttachTheLabsOwnDevices(t *testing.T) {
+	l, err := lab.New(lab.Options{Seed: 1, Mode: sim.Fast, Gateway: "127.0.0.1:0"})
+	must(t, err)
+	defer l.Close()
+	must(t, ok(l.AddDevice(lab.DeviceSpec{ID: "kiosk", Board: "nrf52dk"})))
+	gw, _ := l.Gateway()
+	var ev log
+	a := newAttacher(t, &ev)
+	added, errs := a.AttachRD(context.Background(), gw.URI())
+	if len(errs) > 0 || strings.Join(added, ",") != "kiosk" {
+		t.Fatalf("added %v, errors %v", added, errs)
+	}
+	eventually(t, 3*time.Second, "kiosk live", func() bool { r := remote(a, "kiosk"); return r.Live && r.Board == "nrf52dk" })
+}

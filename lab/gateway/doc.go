@@ -8,7 +8,9 @@
 // The RD implements what libcoap's example RD leaves out: lifetimes expire,
 // a registration is refreshed by a POST to it and removed by DELETE, a second
 // registration with the same ep replaces the first, and the lookup interface
-// (/rd-lookup/ep, /rd-lookup/res) answers with each endpoint's base. Like
+// (/rd-lookup/ep, /rd-lookup/res) answers with each endpoint's base, and
+// shows the lab's own devices too (under /lab/rd/ID, without a lifetime)
+// unless they registered themselves: the RD view of the whole fleet. Like
 // libcoap's RD, /.well-known/core lists each registration as </rd/N> and a
 // GET on it returns the links sent, so one script reads both.
 //

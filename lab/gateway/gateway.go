@@ -25,6 +25,10 @@ type Options struct {
 	Now func() time.Time
 	// OnChange is told of each registration, refresh, removal and expiry.
 	OnChange func(Change)
+	// Fleet lists the lab's own devices, which the RD's lookups show as if
+	// registered (under /lab/rd/ID, no lifetime) unless they registered
+	// themselves: the RD view of the whole fleet. nil: none.
+	Fleet func() []Registration
 }
 
 // Change is something that happened to a registration.
@@ -184,9 +188,16 @@ func (g *Gateway) route(req *coapnet.Request) *coapnet.Reply {
 	case req.Path == "/rd" && req.Code == codes.POST:
 		return g.register(req)
 	case req.Path == "/rd-lookup/ep" && req.Code == codes.GET:
-		return reply(codes.Content, message.AppLinkFormat, g.lookupEP(queries(req.Options)))
+		return reply(codes.Content, message.AppLinkFormat, g.lookupEP(g.view(), queries(req.Options)))
 	case req.Path == "/rd-lookup/res" && req.Code == codes.GET:
-		return reply(codes.Content, message.AppLinkFormat, g.lookupRes(queries(req.Options)))
+		return reply(codes.Content, message.AppLinkFormat, g.lookupRes(g.view(), queries(req.Options)))
+	case strings.HasPrefix(req.Path, "/lab/rd/") && req.Code == codes.GET:
+		for _, r := range g.view() {
+			if r.Location == req.Path {
+				return reply(codes.Content, message.AppLinkFormat, r.Links)
+			}
+		}
+		return reply(codes.NotFound, message.TextPlain, "no device "+strings.TrimPrefix(req.Path, "/lab/rd/"))
 	case req.Path == "/lab/devices" && req.Code == codes.GET:
 		return reply(codes.Content, message.AppJSON, string(g.devices()))
 	case strings.HasPrefix(req.Path, "/rd/"):
@@ -255,6 +266,30 @@ func join(l []coapnet.Link) string {
 		s[i] = k.String()
 	}
 	return strings.Join(s, ",")
+}
+
+// view is what the lookups show: the registrations, then the lab's own
+// devices that did not register. Called with mu held; the lab is asked
+// without it.
+func (g *Gateway) view() []*Registration {
+	regs := g.sorted()
+	if g.opts.Fleet == nil {
+		return regs
+	}
+	g.mu.Unlock()
+	fleet := g.opts.Fleet()
+	g.mu.Lock()
+	// a device that registered itself shows once: by its name or its address
+	have := map[string]bool{}
+	for _, r := range regs {
+		have[r.Endpoint], have[r.Base] = true, true
+	}
+	for i := range fleet {
+		if !have[fleet[i].Endpoint] && !have[fleet[i].Base] {
+			regs = append(regs, &fleet[i])
+		}
+	}
+	return regs
 }
 
 func (g *Gateway) sorted() []*Registration {
@@ -392,13 +427,16 @@ func (g *Gateway) Collected() []Collected {
 
 // lookupEP is RFC 9176 §6.3 endpoint lookup: a link to each registration,
 // with ep, base and lt; filtered by ep= and d=.
-func (g *Gateway) lookupEP(q map[string]string) string {
+func (g *Gateway) lookupEP(view []*Registration, q map[string]string) string {
 	var l []coapnet.Link
-	for _, r := range g.sorted() {
+	for _, r := range view {
 		if (q["ep"] != "" && !glob(r.Endpoint, q["ep"])) || (q["d"] != "" && r.Sector != q["d"]) {
 			continue
 		}
-		attrs := []coapnet.LinkAttr{attr("ep", r.Endpoint), attr("base", r.Base), attr("rt", "core.rd-ep"), attr("lt", strconv.Itoa(r.Lifetime))}
+		attrs := []coapnet.LinkAttr{attr("ep", r.Endpoint), attr("base", r.Base), attr("rt", "core.rd-ep")}
+		if r.Lifetime > 0 {
+			attrs = append(attrs, attr("lt", strconv.Itoa(r.Lifetime)))
+		}
 		if r.Sector != "" {
 			attrs = append(attrs, attr("d", r.Sector))
 		}
@@ -409,9 +447,9 @@ func (g *Gateway) lookupEP(q map[string]string) string {
 
 // lookupRes is resource lookup: every registered link made absolute against
 // its endpoint's base, with the anchor set to it.
-func (g *Gateway) lookupRes(q map[string]string) string {
+func (g *Gateway) lookupRes(view []*Registration, q map[string]string) string {
 	var l []coapnet.Link
-	for _, r := range g.sorted() {
+	for _, r := range view {
 		if q["ep"] != "" && !glob(r.Endpoint, q["ep"]) {
 			continue
 		}

@@ -196,3 +196,28 @@ func TestCollectorCountsAndKeepsTheLast(t *testing.T) {
 		t.Fatalf("GET on the collector: %v", rep.Code)
 	}
 }
+
+func TestLookupShowsTheFleet(t *testing.T) {
+	fleet := []Registration{
+		{Location: "/lab/rd/bench-1", Endpoint: "bench-1", Base: "coap://127.0.0.1:6001", Links: "</riot/board>"},
+		{Location: "/lab/rd/bench-2", Endpoint: "bench-2", Base: "coap://127.0.0.1:6002", Links: "</riot/board>"},
+	}
+	g, err := Listen("127.0.0.1:0", Options{Fleet: func() []Registration { return fleet }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	// bench-2 registered itself (under another name): it shows once
+	g.answer(req(codes.POST, "/rd", "</riot/board>", "ep=RIOT-2", "base=coap://127.0.0.1:6002"))
+	rep := g.answer(req(codes.GET, "/rd-lookup/ep", ""))
+	want := `</rd/1>;ep="RIOT-2";base="coap://127.0.0.1:6002";rt="core.rd-ep";lt="90000",</lab/rd/bench-1>;ep="bench-1";base="coap://127.0.0.1:6001";rt="core.rd-ep"`
+	if string(rep.Body) != want {
+		t.Fatalf("lookup:\n%s\nwant\n%s", rep.Body, want)
+	}
+	if rep := g.answer(req(codes.GET, "/lab/rd/bench-1", "")); rep.Code != codes.Content || string(rep.Body) != "</riot/board>" {
+		t.Fatalf("GET /lab/rd/bench-1: %v %s", rep.Code, rep.Body)
+	}
+	if rep := g.answer(req(codes.GET, "/lab/rd/nope", "")); rep.Code != codes.NotFound {
+		t.Fatalf("GET /lab/rd/nope: %v", rep.Code)
+	}
+}
