@@ -100,7 +100,7 @@ func (l *Lab) closeRD() {
 }
 
 func (l *Lab) startGateway(addr string) error {
-	gw, err := gateway.Listen(addr, gateway.Options{Devices: l.DevicesJSON, Fleet: l.fleet})
+	gw, err := gateway.Listen(addr, gateway.Options{Devices: l.DevicesJSON, Fleet: l.Fleet})
 	if err != nil {
 		return err
 	}
@@ -110,8 +110,8 @@ func (l *Lab) startGateway(addr string) error {
 	return nil
 }
 
-// fleet is the lab's devices with sockets as the gateway's RD shows them.
-func (l *Lab) fleet() []gateway.Registration {
+// Fleet is the lab's devices with sockets as a gateway's RD shows them.
+func (l *Lab) Fleet() []gateway.Registration {
 	nodes := l.Nodes()
 	out := make([]gateway.Registration, 0, len(nodes))
 	l.world.Do(func() {

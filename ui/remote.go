@@ -19,6 +19,10 @@ type remotes struct {
 	udp  *attach.UDP
 	stop context.CancelFunc
 
+	// own is set when rd is the UI's own gateway: the scenario's devices it
+	// lists are not attached again
+	own bool
+
 	mu     sync.Mutex
 	events []device.Event
 	notes  []string // RD problems, said once
@@ -27,12 +31,12 @@ type remotes struct {
 
 // attachRemotes follows the devices at uris and, when rd is set, those the
 // RD lists (looked at again every 5 s).
-func attachRemotes(rd string, uris []string) (*remotes, error) {
+func attachRemotes(rd string, own bool, uris []string) (*remotes, error) {
 	udp, err := attach.NewUDP("0.0.0.0:0")
 	if err != nil {
 		return nil, err
 	}
-	r := &remotes{udp: udp, said: map[string]bool{}}
+	r := &remotes{udp: udp, said: map[string]bool{}, own: own}
 	r.a = attach.New(attach.Options{Dialer: udp, OnEvent: func(e device.Event) {
 		r.mu.Lock()
 		r.events = append(r.events, e)
@@ -57,7 +61,11 @@ func (r *remotes) followRD(ctx context.Context, rd string) {
 	defer t.Stop()
 	for {
 		c, cancel := context.WithTimeout(ctx, 5*time.Second)
-		_, errs := r.a.AttachRD(c, rd)
+		var keep func(attach.Found) bool
+		if r.own {
+			keep = func(f attach.Found) bool { return !strings.HasPrefix(f.Reg, "/lab/rd/") }
+		}
+		_, errs := r.a.AttachRDWhere(c, rd, keep)
 		cancel()
 		r.mu.Lock()
 		for _, err := range errs {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"tinylab/device/cord"
 	"tinylab/lab"
 	"tinylab/lab/sim"
 	"tinylab/scenarios"
@@ -36,7 +37,7 @@ func TestAttachedDevicesShowBesideTheScenarios(t *testing.T) {
 	}
 	src := newLive(sc, nil, 100)
 	defer src.close()
-	if src.remote, err = attachRemotes("", []string{n.URI()}); err != nil {
+	if src.remote, err = attachRemotes("", false, []string{n.URI()}); err != nil {
 		t.Fatal(err)
 	}
 	src.build(0, "building")()
@@ -67,4 +68,50 @@ func TestAttachedDevicesShowBesideTheScenarios(t *testing.T) {
 		}
 	}
 	t.Fatalf("never marked unreachable: %+v", f.snap.Devices[1])
+}
+
+// TestTheUIsGatewayTakesTheRoom: the UI serves the gateway; a device of
+// another process registers with it and shows beside the scenario's, whose
+// own devices are in the RD's lookups but not attached a second time.
+func TestTheUIsGatewayTakesTheRoom(t *testing.T) {
+	sc, err := scenarios.Load("hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := newLive(sc, nil, 100)
+	defer src.close()
+	gw, uri, err := serveGateway("127.0.0.1:0", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gw.Close()
+	src.build(0, "building")()
+	if src.remote, err = attachRemotes(uri, true, nil); err != nil {
+		t.Fatal(err)
+	}
+	other, err := lab.New(lab.Options{Mode: sim.Paced})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := other.AddDevice(lab.DeviceSpec{ID: "laptop-7", Board: "native"}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = other.World().Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	if _, err := other.Register("laptop-7", cord.Config{RD: uri, Endpoint: "laptop-7"}); err != nil {
+		t.Fatal(err)
+	}
+	var f frame
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		f = src.frame("")
+		if d := f.snap.Devices; len(d) == 2 && d[1].Remote == "live" {
+			break
+		}
+	}
+	if d := f.snap.Devices; len(d) != 2 || d[0].ID != "board-1" || d[0].Remote != "" || d[1].ID != "laptop-7" || d[1].Remote != "live" {
+		t.Fatalf("devices: %+v", d)
+	}
 }

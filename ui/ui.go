@@ -24,6 +24,10 @@ type Options struct {
 	// those a CoRE Resource Directory lists, and those at these URIs.
 	RD     string
 	Attach []string
+	// Gateway serves the lab's gateway endpoint at this address: an RD the
+	// room's devices register with (shown beside the scenario's unless RD
+	// names another), the collector, and /lab/devices.
+	Gateway string
 
 	// Input, Output and the size are for tests and embedding: nil means the
 	// terminal, whose size is then read from it.
@@ -43,8 +47,20 @@ func Run(scenario string, opts Options) error {
 	if err != nil {
 		return err
 	}
-	if opts.RD != "" || len(opts.Attach) > 0 {
-		if l.remote, err = attachRemotes(opts.RD, opts.Attach); err != nil {
+	rd, own := opts.RD, false
+	if opts.Gateway != "" {
+		gw, uri, err := serveGateway(opts.Gateway, l)
+		if err != nil {
+			l.close()
+			return err
+		}
+		defer gw.Close()
+		if rd == "" {
+			rd, own = uri, true
+		}
+	}
+	if rd != "" || len(opts.Attach) > 0 {
+		if l.remote, err = attachRemotes(rd, own, opts.Attach); err != nil {
 			l.close()
 			return err
 		}

@@ -99,11 +99,19 @@ func getLinks(ctx context.Context, sess Session, path string) ([]coapnet.Link, e
 // named by its ep; it returns those it attached and, for those it could
 // not, why.
 func (a *Attacher) AttachRD(ctx context.Context, rd string) (added []string, errs []error) {
+	return a.AttachRDWhere(ctx, rd, nil)
+}
+
+// AttachRDWhere is AttachRD for the endpoints keep accepts (nil: all).
+func (a *Attacher) AttachRDWhere(ctx context.Context, rd string, keep func(Found) bool) (added []string, errs []error) {
 	found, err := Discover(ctx, a.o.Dialer, rd)
 	if err != nil {
 		return nil, []error{err}
 	}
 	for _, f := range found {
+		if keep != nil && !keep(f) {
+			continue
+		}
 		a.mu.Lock()
 		_, have := a.remotes[f.Endpoint]
 		a.mu.Unlock()

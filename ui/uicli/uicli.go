@@ -16,7 +16,7 @@ import (
 	"tinylab/ui/theme"
 )
 
-const usage = `usage: tinylab ui [NAME|FILE] [--seed N] [--speed X] [--theme contrast] [--rd coap://HOST:PORT] [--attach URI ...]
+const usage = `usage: tinylab ui [NAME|FILE] [--seed N] [--speed X] [--theme contrast] [--rd coap://HOST:PORT] [--attach URI ...] [--gateway ADDR]
 
 Opens a scenario in the terminal UI: a built-in's name (tinylab scenarios
 lists them) or a scenario file. Without one it opens %s.
@@ -43,6 +43,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	speed := fs.Float64("speed", 1, "speed factor of the virtual clock, 0.25 to 100")
 	themeName := fs.String("theme", "default", "look: default or contrast (high contrast, for projectors)")
 	rd := fs.String("rd", "", "show devices a CoRE Resource Directory lists (coap://HOST:PORT) beside the scenario's, live")
+	gw := fs.String("gateway", "", "serve the lab's gateway here (an RD the room's devices register with, shown beside the scenario's; /lab/devices)")
 	var attachURIs []string
 	fs.Func("attach", "show the device at this coap:// URI beside the scenario's, live (repeatable)", func(v string) error {
 		attachURIs = append(attachURIs, v)
@@ -59,7 +60,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tinylab ui: one scenario at a time, got %d: %q\n", len(pos), pos)
 		return 2
 	}
-	opts := ui.Options{Speed: *speed, RD: *rd, Attach: attachURIs}
+	opts := ui.Options{Speed: *speed, RD: *rd, Attach: attachURIs, Gateway: *gw}
 	if opts.Theme, err = theme.Parse(*themeName); err != nil {
 		fmt.Fprintln(stderr, "tinylab ui:", err)
 		return 2
