@@ -165,7 +165,8 @@ func TestAttachFollowsCommandsAndReachability(t *testing.T) {
 		"bench-1 attached (live, real time): coap://",
 		"bench-1 live: native",
 		"bench-1 container coach: (seen) -> RUNNING",
-		"bench-1 container coach: RUNNING -> READY",
+		"bench-1 container coach: ",
+		" -> READY (stopped)",
 		"bench-2 unreachable: ",
 		"bench-2 live: native",
 	} {
