@@ -339,11 +339,6 @@ func (l *Lab) AddDevice(spec DeviceSpec) (*Node, error) {
 			return nil, fmt.Errorf("device %s: %w", spec.ID, err)
 		}
 		l.world.Do(func() { n.Dev.SetNet(n.Sock) })
-		if l.opts.RD != "" && l.opts.Mode == sim.Paced {
-			if _, err := l.Register(spec.ID, cord.Config{RD: l.opts.RD, Endpoint: spec.ID, Lifetime: l.opts.RDLifetime}); err != nil {
-				return nil, err
-			}
-		}
 	}
 	l.mu.Lock()
 	l.nodes = append(l.nodes, n)
@@ -356,6 +351,9 @@ func (l *Lab) AddDevice(spec DeviceSpec) (*Node, error) {
 	l.mu.Unlock()
 	if !spec.Off {
 		l.world.Do(func() { err = n.Dev.PowerOn("power on") })
+	}
+	if err == nil && n.Sock != nil && l.opts.RD != "" && l.opts.Mode == sim.Paced {
+		_, err = l.Register(spec.ID, cord.Config{RD: l.opts.RD, Endpoint: spec.ID, Lifetime: l.opts.RDLifetime})
 	}
 	return n, err
 }

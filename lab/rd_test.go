@@ -11,6 +11,7 @@ import (
 
 	"tinylab/device/coapnet"
 	"tinylab/device/cord"
+	"tinylab/lab/gateway"
 	"tinylab/lab/sim"
 )
 
@@ -119,5 +120,46 @@ func TestUnspecifiedListenLeavesTheBaseToTheRD(t *testing.T) {
 	regs := gw.Registrations()
 	if len(regs) != 1 || regs[0].Base != fmt.Sprintf("coap://127.0.0.1:%d", n.Sock.Addr().Port) {
 		t.Fatalf("base %+v (device on port %d)", regs, n.Sock.Addr().Port)
+	}
+}
+
+// TestTheRDOption: a paced lab given an RD registers each device as it is
+// added, under its name; a fast one registers none.
+func TestTheRDOption(t *testing.T) {
+	gw, err := gateway.Listen("127.0.0.1:0", gateway.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gw.Close()
+	fast, err := New(Options{Mode: sim.Fast, RD: gw.URI()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fast.Close()
+	if _, err := fast.AddDevice(DeviceSpec{ID: "quick"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := fast.Registration("quick"); ok {
+		t.Fatal("a fast lab registered a device")
+	}
+	l, err := New(Options{Mode: sim.Paced, RD: gw.URI(), RDLifetime: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = l.World().Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	if _, err := l.AddDevice(DeviceSpec{ID: "slow"}); err != nil {
+		t.Fatal(err)
+	}
+	for end := time.Now().Add(5 * time.Second); len(gw.Registrations()) == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatal("the paced lab's device did not register")
+		}
+	}
+	if r := gw.Registrations()[0]; r.Endpoint != "slow" || r.Lifetime != 5 {
+		t.Fatalf("%+v", r)
 	}
 }
