@@ -35,7 +35,7 @@ type Remote struct {
 	Board      string
 	Live       bool
 	Since      time.Time // when it last became live or unreachable
-	Observing  bool      // notifications arrive (false: polled)
+	Observing  bool      // both resources are observed (false: polled, besides any notification that comes)
 	Containers []device.ContainerInfo
 	Suit       SuitDoc
 	Updated    time.Time // when it last reported
