@@ -352,7 +352,7 @@ func (l *Lab) AddDevice(spec DeviceSpec) (*Node, error) {
 	if !spec.Off {
 		l.world.Do(func() { err = n.Dev.PowerOn("power on") })
 	}
-	if err == nil && n.Sock != nil && l.opts.RD != "" && l.opts.Mode == sim.Paced {
+	if err == nil && n.Sock != nil && n.Host == "" && l.opts.RD != "" && l.opts.Mode == sim.Paced {
 		_, err = l.Register(spec.ID, cord.Config{RD: l.opts.RD, Endpoint: spec.ID, Lifetime: l.opts.RDLifetime})
 	}
 	return n, err

@@ -32,6 +32,11 @@ func (l *Lab) Register(id string, cfg cord.Config) (*cord.EP, error) {
 	if n.Sock == nil {
 		return nil, fmt.Errorf("device %s: no socket to register from (quiet lab)", id)
 	}
+	if n.Host != "" {
+		// its address is the lab's own name (ID.localhost), which the RD's
+		// readers cannot resolve, and its source address is its neighbours'
+		return nil, fmt.Errorf("device %s shares a socket with other boards: it cannot register with an RD", id)
+	}
 	if cfg.Lifetime == 0 {
 		cfg.Lifetime = DefaultRDLifetime
 	}
@@ -110,13 +115,15 @@ func (l *Lab) startGateway(addr string) error {
 	return nil
 }
 
-// Fleet is the lab's devices with sockets as a gateway's RD shows them.
+// Fleet is the lab's devices with sockets of their own as a gateway's RD
+// shows them (boards sharing a socket are reached by Uri-Host, which an RD
+// reader does not send).
 func (l *Lab) Fleet() []gateway.Registration {
 	nodes := l.Nodes()
 	out := make([]gateway.Registration, 0, len(nodes))
 	l.world.Do(func() {
 		for _, n := range nodes {
-			if n.Sock == nil {
+			if n.Sock == nil || n.Host != "" {
 				continue
 			}
 			out = append(out, gateway.Registration{Location: "/lab/rd/" + n.ID(), Endpoint: n.ID(), Base: n.URI(), Links: n.Dev.Links()})

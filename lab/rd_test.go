@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -161,5 +162,24 @@ func TestTheRDOption(t *testing.T) {
 	}
 	if r := gw.Registrations()[0]; r.Endpoint != "slow" || r.Lifetime != 5 {
 		t.Fatalf("%+v", r)
+	}
+}
+
+// Boards on a shared socket neither register nor show in the RD view.
+func TestSharedSocketBoardsStayOutOfTheRD(t *testing.T) {
+	l, err := New(Options{Mode: sim.Paced, BoardsPerSocket: 4, Gateway: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if _, err := l.AddDevice(DeviceSpec{ID: "box-1"}); err != nil {
+		t.Fatal(err)
+	}
+	gw, _ := l.Gateway()
+	if _, err := l.Register("box-1", cord.Config{RD: gw.URI(), Endpoint: "box-1"}); err == nil || !strings.Contains(err.Error(), "shares a socket") {
+		t.Fatalf("register: %v", err)
+	}
+	if f := l.Fleet(); len(f) != 0 {
+		t.Fatalf("fleet: %+v", f)
 	}
 }
