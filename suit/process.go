@@ -28,6 +28,10 @@ type Config struct {
 	// (version, sequence number, vendor and class validated); an error
 	// refuses the update with CodePolicyForbidden.
 	Policy func(m *Manifest) error
+	// SignerPolicy is asked with Policy, with the trusted key whose
+	// signature verified: a device that gives each signer its own
+	// containers refuses one signer's update of another's (CodePolicyForbidden).
+	SignerPolicy func(m *Manifest, signer PublicKey) error
 	// OnEvent is called synchronously, in order, for every event.
 	OnEvent func(Event)
 	// Formats are the wire formats accepted; empty means both. A RIOT-like
@@ -75,6 +79,7 @@ type proc struct {
 	ctx       context.Context
 	cfg       *Config
 	env       *Envelope
+	signer    PublicKey // the trusted key whose signature verified
 	m         *Manifest
 	f         Format
 	comps     []*component
@@ -262,6 +267,7 @@ func (p *proc) signature() ([]byte, *Error) {
 		algs = append(algs, blockAlg(msg))
 		for ki, k := range p.cfg.Keys {
 			if verifyBlock(msg, a.Digest, k) {
+				p.signer = k
 				p.passed(StepSignature, "", "signature OK: %s, trusted key %d of %d (%s)", k.Alg(), ki+1, len(p.cfg.Keys), k.Fingerprint())
 				if p.f == FormatFinal {
 					return a.Digest, nil
@@ -622,6 +628,11 @@ func (p *proc) policy() *Error {
 	if p.cfg.Policy != nil {
 		if err := p.cfg.Policy(p.m); err != nil {
 			return p.fail(&Error{Code: CodePolicyForbidden, Step: StepPolicy, Msg: "device policy refuses the update", Err: err}, "")
+		}
+	}
+	if p.cfg.SignerPolicy != nil {
+		if err := p.cfg.SignerPolicy(p.m, p.signer); err != nil {
+			return p.fail(&Error{Code: CodePolicyForbidden, Step: StepPolicy, Msg: "device policy refuses the update: " + err.Error(), Err: err}, "")
 		}
 	}
 	p.policyOK = true

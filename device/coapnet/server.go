@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	piondtls "github.com/pion/dtls/v3"
 	"github.com/plgd-dev/go-coap/v3/message"
 	"github.com/plgd-dev/go-coap/v3/message/codes"
 	"github.com/plgd-dev/go-coap/v3/message/pool"
@@ -37,10 +38,11 @@ type Server struct {
 
 // Options tunes a server.
 type Options struct {
-	Runner *Runner      // nil: a process-wide shared runner
-	Errors func(error)  // nil: errors are dropped (a lab must not print on the UI)
-	Pool   *pool.Pool   // nil: a small pool of its own
-	Retry  RetryOptions // CON retransmission parameters
+	Runner *Runner                  // nil: a process-wide shared runner
+	Errors func(error)              // nil: errors are dropped (a lab must not print on the UI)
+	Pool   *pool.Pool               // nil: a small pool of its own
+	Retry  RetryOptions             // CON retransmission parameters
+	Suites []piondtls.CipherSuiteID // ListenDTLS: the suites offered (nil: PSKSuites)
 }
 
 // RetryOptions are RFC 7252's transmission parameters.
