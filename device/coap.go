@@ -15,15 +15,17 @@ import (
 	"github.com/plgd-dev/go-coap/v3/message/codes"
 	"github.com/plgd-dev/go-coap/v3/mux"
 
+	"tinylab/device/authz"
 	"tinylab/device/coapnet"
 	"tinylab/firewall"
 )
 
-// Handler is the device's CoAP resources (DESIGN §3): RIOT's /riot/board
+// handler is the device's CoAP resources (DESIGN §3): RIOT's /riot/board
 // and /suit subtree, the femto-container demo's /bpf/exec/N, tinylab's
-// /containers, and TinyContainer's /container/ protocol. Every request runs
-// in the device's world, so it sees a consistent device.
-func (d *Device) Handler() mux.Handler {
+// /containers, and TinyContainer's /container/ protocol, for the party
+// partyOf names (access.go). Every request runs in the device's world, so
+// it sees a consistent device.
+func (d *Device) handler(partyOf func(mux.ResponseWriter) authz.Party) mux.Handler {
 	uploads := &coapnet.Uploads{Max: maxManifest}
 	nons := &nonSeen{}
 	return mux.HandlerFunc(func(w mux.ResponseWriter, r *mux.Message) {
@@ -43,8 +45,9 @@ func (d *Device) Handler() mux.Handler {
 		}
 		path, _ := r.Options().Path()
 		path = "/" + strings.Trim(path, "/")
+		p := partyOf(w)
 		var body []byte
-		if path == "/suit/manifest" {
+		if m, ok := methodOf[r.Code()]; path == "/suit/manifest" && (!ok || authz.Decide(p, authz.SuitManifest, m, authz.Facts{}).Allowed()) {
 			// Block1 assembly happens outside the world: only the whole
 			// manifest is handed to the device.
 			b, ok := uploads.Receive(w, r)
@@ -60,7 +63,7 @@ func (d *Device) Handler() mux.Handler {
 					text(w, codes.InternalServerError, fmt.Sprintf("internal error: %v", v))
 				}
 			}()
-			d.serve(w, r, path, body)
+			d.serve(w, r, p, path, body)
 		})
 	})
 }
@@ -163,11 +166,14 @@ var cborEnc, _ = cbor.CanonicalEncOptions().EncMode()
 // command does not fit the container's state.
 const conflict codes.Code = 4<<5 | 9
 
-func (d *Device) serve(w mux.ResponseWriter, r *mux.Message, path string, body []byte) {
+func (d *Device) serve(w mux.ResponseWriter, r *mux.Message, p authz.Party, path string, body []byte) {
 	if !d.on {
 		// A board without power answers nobody: no response is written
 		// (go-coap still acknowledges a confirmable request at the
 		// message layer, so the client waits for an answer that never comes).
+		return
+	}
+	if !d.authorize(w, r, p, path) {
 		return
 	}
 	method := r.Code()
@@ -187,7 +193,7 @@ func (d *Device) serve(w mux.ResponseWriter, r *mux.Message, path string, body [
 	case path == "/suit/status" && method == codes.GET:
 		encode(w, r, codes.Content, d.statusDoc(), d.statusText)
 	case path == "/containers" && method == codes.GET:
-		d.serveList(w, r)
+		d.serveList(w, r, p)
 	case strings.HasPrefix(path, "/containers/"):
 		d.serveContainer(w, r, strings.TrimPrefix(path, "/containers/"))
 	case strings.HasPrefix(path, "/bpf/exec/") && method == codes.POST:
@@ -303,17 +309,14 @@ func (d *Device) statusText() string {
 	return b.String()
 }
 
-func (d *Device) serveList(w mux.ResponseWriter, r *mux.Message) {
-	list := []ContainerInfo{}
-	for _, c := range d.Containers() {
-		list = append(list, c.Info())
-	}
-	encode(w, r, codes.Content, list, func() string { return containersText(list) }, d.observe(w, r, "/containers", "")...)
+func (d *Device) serveList(w mux.ResponseWriter, r *mux.Message, p authz.Party) {
+	list := d.listFor(p)
+	encode(w, r, codes.Content, list, func() string { return containersText(list) }, d.observe(w, r, "/containers", "", p)...)
 }
 
 // observe registers or deregisters a GET carrying Observe whose Accept the
 // resource can answer, and returns the options its answer carries.
-func (d *Device) observe(w mux.ResponseWriter, r *mux.Message, path, uid string) []message.Option {
+func (d *Device) observe(w mux.ResponseWriter, r *mux.Message, path, uid string, p authz.Party) []message.Option {
 	obs, err := r.Options().Observe()
 	if err != nil {
 		return nil
@@ -322,7 +325,7 @@ func (d *Device) observe(w mux.ResponseWriter, r *mux.Message, path, uid string)
 	if !ok {
 		return nil
 	}
-	return d.observers.update(d, w, r, path, uid, obs, cf)
+	return d.observers.update(d, w, r, path, uid, obs, cf, p)
 }
 
 func containersText(list []ContainerInfo) string {
@@ -342,7 +345,7 @@ func (d *Device) serveContainer(w mux.ResponseWriter, r *mux.Message, uid string
 	switch r.Code() {
 	case codes.GET:
 		info := c.Info()
-		encode(w, r, codes.Content, info, func() string { return containersText([]ContainerInfo{info}) }, d.observe(w, r, "/containers/"+uid, uid)...)
+		encode(w, r, codes.Content, info, func() string { return containersText([]ContainerInfo{info}) }, d.observe(w, r, "/containers/"+uid, uid, authz.Nobody)...)
 	case codes.POST, codes.PUT:
 		b, _ := r.ReadBody()
 		var err error

@@ -3,6 +3,7 @@ package device
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -115,6 +116,19 @@ func TestCoAPResources(t *testing.T) {
 	}
 }
 
+// boundTriggers keeps every trigger a fuzzer makes up bounded in wall time:
+// any host "resolves" to the rig's file server, which answers at once (4.04
+// for a path it does not have). With the system resolver a made-up name such
+// as 127.z00.1 was a DNS lookup, and an address nobody serves was a 2 s
+// silence per block attempt; each input then held the world for seconds and
+// minimising one never ended.
+func boundTriggers(sr *suitRig) {
+	files := sr.files.srv.Addr()
+	sr.do(func() {
+		sr.d.cfg.Resolve = func(host, port string) (*net.UDPAddr, error) { return files, nil }
+	})
+}
+
 // FuzzCoAPResources sends any payload with any method to every resource of a
 // device over its real socket: the device answers, never panics, and keeps
 // running its container.
@@ -126,6 +140,7 @@ func FuzzCoAPResources(f *testing.F) {
 	f.Add(byte(2), byte(7), []byte{}, []byte{1, 0xff})
 	f.Add(byte(2), byte(1), []byte{0xa2, 0x02, 0x40, 0x03, 0x40}, []byte{})
 	c := newCoAPRig(f)
+	boundTriggers(c.suitRig)
 	c.load(spec{uid: "coach", src: heartbeatSrc, grants: []string{"heartbeat"}})
 	c.do(func() { _ = c.d.Start("coach") })
 	f.Fuzz(func(t *testing.T, method, path byte, payload, action []byte) {

@@ -23,6 +23,7 @@ type Container struct {
 	limits    ExtraLimits
 	seq       uint64 // SUIT sequence number that installed it (0: loaded by hand)
 	origin    string // how it arrived: "suit", "coap", "lab", "flash"
+	tenant    string // the tenant that signed it; "" for the owner's
 	autostart bool   // start after install, and again after a reboot
 
 	// live

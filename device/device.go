@@ -50,6 +50,8 @@ type Config struct {
 	// Resolve maps the hosts of update URIs to addresses (nil: the system
 	// resolver); the lab names its repository so transcripts repeat.
 	Resolve coapnet.Resolver
+	// Access is who may manage the device (access.go, device/authz).
+	Access Access
 	// BlockSize is the CoAP block size for SUIT fetches. 0: 64 bytes, RIOT's
 	// CONFIG_SUIT_COAP_BLOCKSIZE default (one 802.15.4 frame per block).
 	BlockSize int
@@ -114,6 +116,7 @@ type Device struct {
 	net        Net
 	observers  observers
 	devID      string   // set through /device-id/
+	refusals   uint64   // requests refused for their party
 	inFlash    []string // while off: the containers flash keeps, by uid
 }
 

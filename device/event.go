@@ -386,6 +386,8 @@ func ContainerOf(p Payload) string {
 		return p.Container
 	case Update:
 		return p.Container
+	case Refused:
+		return p.Container
 	}
 	return ""
 }

@@ -47,6 +47,9 @@ func newRig(t testing.TB, mod func(*Config)) *rig {
 			{ID: 20, Name: "display", Class: ClassDisplay},
 			{ID: 21, Name: "lock", Class: ClassLock},
 		},
+		// plain CoAP manages the rig as the owner (the demo mode); the
+		// authority tests build secure rigs
+		Access: Access{Insecure: true},
 	}
 	if mod != nil {
 		mod(&cfg)

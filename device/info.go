@@ -18,6 +18,7 @@ type ContainerInfo struct {
 	Reason       string `json:"reason" cbor:"reason"`
 	Since        int64  `json:"since_ms" cbor:"since_ms"` // virtual time of the last transition
 	Origin       string `json:"origin" cbor:"origin"`
+	Tenant       string `json:"tenant,omitempty" cbor:"tenant,omitempty"` // "" for the owner's
 	Seq          uint64 `json:"seq" cbor:"seq"`
 	Size         int    `json:"size" cbor:"size"`
 	RAM          int    `json:"ram" cbor:"ram"` // board RAM charged: the runtime's share and the agent's
@@ -55,7 +56,7 @@ func (c *Container) Info() ContainerInfo {
 	}
 	return ContainerInfo{
 		UID: c.UID, Slot: c.Slot, State: c.State.String(), Runtime: c.Runtime().String(), Reason: c.Last.Reason, Since: c.Last.At.Milliseconds(),
-		Origin: c.origin, Seq: c.seq, Size: c.Size(), RAM: c.ramBytes(), Mask: c.policy.Mask.String(),
+		Origin: c.origin, Tenant: c.tenant, Seq: c.seq, Size: c.Size(), RAM: c.ramBytes(), Mask: c.policy.Mask.String(),
 		Loops: c.loops, Heartbeats: c.heartbeats, LastBeatMs: last, Missed: c.missed,
 		Allowed: tot.Allowed, Denied: tot.Denied, CPUMicros: c.cpu.Microseconds(), LastLoopUs: c.lastRun.Microseconds(),
 		EnergyMicroJ: c.energyPJ / 1_000_000, Restarts: c.restarts, Faults: c.faults,

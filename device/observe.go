@@ -9,6 +9,8 @@ import (
 	"github.com/plgd-dev/go-coap/v3/message"
 	"github.com/plgd-dev/go-coap/v3/message/codes"
 	"github.com/plgd-dev/go-coap/v3/mux"
+
+	"tinylab/device/authz"
 )
 
 // maxObservers bounds the registrations a device keeps, as a constrained
@@ -39,15 +41,16 @@ type observer struct {
 	uid     string // "" observes the whole list
 	seq     uint32
 	cf      message.MediaType
-	sent    int   // notifications sent
-	lastMID int32 // message id of the newest notification, which an RST names
-	pending bool  // a confirmable notification awaits its ACK
+	sent    int         // notifications sent
+	lastMID int32       // message id of the newest notification, which an RST names
+	pending bool        // a confirmable notification awaits its ACK
+	party   authz.Party // whose view of the list it gets
 }
 
 // update registers (observe 0) or deregisters (observe 1) the requester and
 // returns the Observe option the answer carries when it is registered. It
 // runs in the world.
-func (o *observers) update(d *Device, w mux.ResponseWriter, r *mux.Message, path, uid string, obs uint32, cf message.MediaType) []message.Option {
+func (o *observers) update(d *Device, w mux.ResponseWriter, r *mux.Message, path, uid string, obs uint32, cf message.MediaType, p authz.Party) []message.Option {
 	conn, tok := w.Conn(), r.Token()
 	peer := conn.RemoteAddr().String()
 	was := false
@@ -67,7 +70,7 @@ func (o *observers) update(d *Device, w mux.ResponseWriter, r *mux.Message, path
 	if len(o.list) >= maxObservers {
 		o.list = o.list[1:]
 	}
-	ob := &observer{conn: conn, token: append(message.Token(nil), tok...), path: path, uid: uid, seq: 2, cf: cf, lastMID: -1}
+	ob := &observer{conn: conn, token: append(message.Token(nil), tok...), path: path, uid: uid, seq: 2, cf: cf, lastMID: -1, party: p}
 	o.list = append(o.list, ob)
 	d.emit(CoAP{Dir: "in", Method: "GET", Path: path, Code: "observing: notifications on state changes and heartbeats", Peer: peer})
 	buf := make([]byte, 4)
@@ -129,11 +132,7 @@ func (o *observers) notify(d *Device, p Payload) {
 		}
 		var v any
 		if ob.uid == "" {
-			list := []ContainerInfo{}
-			for _, c := range d.Containers() {
-				list = append(list, c.Info())
-			}
-			v = list
+			v = d.listFor(ob.party)
 		} else if c := d.container(ob.uid); c != nil {
 			v = c.Info()
 		} else if sc, ok := p.(StateChange); ok {

@@ -13,13 +13,14 @@ type flashInfo struct {
 	Seq       uint64 `json:"seq"`
 	Origin    string `json:"origin"`
 	Autostart bool   `json:"autostart"`
+	Tenant    string `json:"tenant,omitempty"`
 }
 
 func slotKey(slot int, part string) string { return "slot/" + strconv.Itoa(slot) + "/" + part }
 
 // persist writes a container to flash (the device's store).
 func (d *Device) persist(c *Container) {
-	info, _ := json.Marshal(flashInfo{UID: c.UID, Seq: c.seq, Origin: c.origin, Autostart: c.autostart})
+	info, _ := json.Marshal(flashInfo{UID: c.UID, Seq: c.seq, Origin: c.origin, Autostart: c.autostart, Tenant: c.tenant})
 	for part, b := range map[string][]byte{"meta": c.metaRaw, "code": c.code, "data": c.data, "info": info} {
 		if err := d.cfg.Store.Put(slotKey(c.Slot, part), b); err != nil {
 			d.emit(Update{Container: c.UID, Status: "flash write failed", Detail: err.Error()})
@@ -93,7 +94,7 @@ func (d *Device) restoreSlot(slot int, info flashInfo, meta, code, data []byte) 
 		d.emit(StateChange{Container: info.UID, From: Provisioning, To: Empty, Reason: err.Error()})
 		return
 	}
-	c := &Container{d: d, Slot: slot, UID: info.UID, State: Provisioning, origin: info.Origin, seq: info.Seq, autostart: info.Autostart}
+	c := &Container{d: d, Slot: slot, UID: info.UID, State: Provisioning, origin: info.Origin, seq: info.Seq, autostart: info.Autostart, tenant: info.Tenant}
 	inst, err := instantiate(c, cand)
 	if err != nil {
 		d.emit(StateChange{Container: info.UID, From: Provisioning, To: Empty, Reason: err.Error()})

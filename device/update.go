@@ -119,9 +119,11 @@ func (d *Device) loadSequences() error {
 
 // TriggerUpdate starts an update from a manifest URI, as RIOT's
 // /suit/trigger does: the manifest and payloads are fetched over CoAP, block
-// by block, in the background.
+// by block, in the background. The URI is only read here: its host is
+// resolved by the update, off the world, so a slow or bogus name never
+// holds a request handler (or every other device).
 func (d *Device) TriggerUpdate(uri string) error {
-	if _, err := coapnet.ParseURIWith(uri, d.cfg.Resolve); err != nil {
+	if _, err := coapnet.ReadURI(uri); err != nil {
 		return err
 	}
 	return d.startUpdate(uri, nil)
@@ -202,6 +204,10 @@ func (d *Device) runUpdate(run *updateRun, t Task, uri string, envelope []byte) 
 		Seq:      &seqStore{d: d, ns: ns},
 		Policy:   containerPolicy,
 		OnEvent:  func(e suit.Event) { d.onSuitEvent(run, e) },
+		SignerPolicy: func(_ *suit.Manifest, k suit.PublicKey) error {
+			st.tenant = d.tenantOf(k.Fingerprint())
+			return d.mayReplace(d.suitStatus.Container, st.tenant)
+		},
 	}
 	rep, err := suit.Process(ctx, cfg, envelope)
 	if err == nil {
@@ -341,6 +347,28 @@ func containerPolicy(m *suit.Manifest) error {
 	return nil
 }
 
+// ErrNotYours refuses one signer's update of a container another tenant shipped.
+var ErrNotYours = errors.New("the container belongs to another tenant")
+
+// mayReplace says whether an update signed for tenant may replace the
+// container uid: a tenant updates only its own containers (the owner's
+// maintainer key, tenant "", only the owner's).
+func (d *Device) mayReplace(uid, tenant string) error {
+	c := d.container(uid)
+	if uid == "" || c == nil || c.tenant == tenant {
+		return nil
+	}
+	owner := func(t string) string {
+		if t == "" {
+			return "the owner"
+		}
+		return "tenant " + t
+	}
+	return fmt.Errorf("%w: %s is %s's, this update is signed by %s", ErrNotYours, uid, owner(c.tenant), owner(tenant))
+}
+
+// seqStore keeps one namespace's sequence number in flash.
+
 // seqStore keeps the sequence number of the namespace an update installs
 // into in flash. The number a manifest must exceed is, as in RIOT, the
 // highest of every namespace; with Config.SeqPerContainer it is the
@@ -401,7 +429,7 @@ func (d *Device) fetch(t Task, uri string, w io.Writer, progress func(done, tota
 	if d.net == nil {
 		return errors.New("the device has no network")
 	}
-	tgt, err := coapnet.ParseURIWith(uri, d.cfg.Resolve)
+	tgt, err := d.resolve(t, uri)
 	if err != nil {
 		return err
 	}
@@ -412,6 +440,23 @@ func (d *Device) fetch(t Task, uri string, w io.Writer, progress func(done, tota
 		report = func(done, total int64) { progress(uint64(done), uint64(max(total, 0))) }
 	}
 	return coapnet.Blocks(get, coapnet.SZXFor(d.cfg.BlockSize), w, report)
+}
+
+// resolve finds a URI's address off the world (a lookup may block); the
+// virtual clock holds meanwhile, as for any real exchange.
+func (d *Device) resolve(t Task, uri string) (coapnet.Target, error) {
+	u, err := coapnet.ReadURI(uri)
+	if err != nil {
+		return coapnet.Target{}, err
+	}
+	var tgt coapnet.Target
+	if werr := t.Await(func() time.Duration {
+		tgt, err = u.Resolve(d.cfg.Resolve)
+		return 0
+	}); werr != nil {
+		return coapnet.Target{}, werr
+	}
+	return tgt, err
 }
 
 // exchangeTimeout is how long the device waits in wall time for one real
@@ -479,10 +524,11 @@ func (l *limitWriter) Write(p []byte) (int, error) {
 // takes the modelled time of writing flash, then installs: a power cut
 // before its end installs nothing.
 type devStorage struct {
-	d   *Device
-	t   Task
-	seq uint64
-	run *updateRun
+	d      *Device
+	t      Task
+	seq    uint64
+	run    *updateRun
+	tenant string // whose container the update carries (its signer's)
 }
 
 // maxMetadata is the largest metadata a slot keeps (upstream's
@@ -551,11 +597,18 @@ func (s *devStorage) Commit(list []suit.Staged) error {
 	if uid == "" {
 		return nil
 	}
+	if err := s.d.mayReplace(uid, s.tenant); err != nil {
+		return &suit.Error{Code: suit.CodePolicyForbidden, Step: suit.StepInstall, Msg: err.Error(), Err: err}
+	}
 	s.d.installing = &s.run.installed
-	_, err := s.d.install(parts["meta"], parts["code"], parts["data"], "suit", s.seq, true)
+	c, err := s.d.install(parts["meta"], parts["code"], parts["data"], "suit", s.seq, true)
 	s.d.installing = nil
 	if err != nil {
 		return &suit.Error{Code: suit.CodePolicyForbidden, Step: suit.StepInstall, Msg: "the agent refused container " + uid + ": " + err.Error(), Err: err}
+	}
+	if c.tenant != s.tenant {
+		c.tenant = s.tenant
+		s.d.persist(c)
 	}
 	return nil
 }

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -226,12 +228,104 @@ type Target struct {
 // ErrBadURI is returned for a URI that is not coap://host[:port]/path.
 var ErrBadURI = errors.New("not a coap:// URI")
 
-// Resolver maps a URI's host and port to a socket address.
+// ErrResolve is returned when a URI's host does not resolve.
+var ErrResolve = errors.New("cannot resolve host")
+
+// ResolveError names the host that did not resolve and why.
+type ResolveError struct {
+	Host string
+	Err  error
+}
+
+func (e *ResolveError) Error() string {
+	return fmt.Sprintf("cannot resolve host %q: %v", e.Host, e.Err)
+}
+func (e *ResolveError) Unwrap() []error { return []error{ErrResolve, e.Err} }
+
+// ErrHostName is why a literal-only resolver refuses a name.
+var ErrHostName = errors.New("host names are not resolved here, give an IP address")
+
+// Resolver maps a URI's host and port to a socket address. It may block
+// (a DNS lookup): call it off any lock that others wait for.
 type Resolver func(host, port string) (*net.UDPAddr, error)
 
-// SystemResolver resolves through the system resolver.
+// lookupTimeout bounds one system lookup: a bogus name must not hold a
+// device's update for the resolver's full retry schedule.
+const lookupTimeout = 3 * time.Second
+
+// SystemResolver resolves through the system resolver, within lookupTimeout.
 func SystemResolver(host, port string) (*net.UDPAddr, error) {
-	return net.ResolveUDPAddr("udp", net.JoinHostPort(host, port))
+	if a, err := LiteralResolver(host, port); err == nil {
+		return a, nil
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 0 || p > 65535 {
+		return nil, fmt.Errorf("port %q", port)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
+	defer cancel()
+	ips, err := net.DefaultResolver.LookupIPAddr(ctx, host)
+	if err != nil {
+		return nil, err
+	}
+	return &net.UDPAddr{IP: ips[0].IP, Port: p, Zone: ips[0].Zone}, nil
+}
+
+// LiteralResolver accepts IP addresses only and never does a lookup.
+func LiteralResolver(host, port string) (*net.UDPAddr, error) {
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return nil, ErrHostName
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 0 || p > 65535 {
+		return nil, fmt.Errorf("port %q", port)
+	}
+	return net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(p))), nil
+}
+
+// URI is a coap:// URI read but not resolved.
+type URI struct {
+	Host    string // without brackets
+	Port    string // "5683" when the URI gives none
+	Path    string
+	Queries []string
+}
+
+// ReadURI reads coap://host[:port]/path[?query] without resolving the host:
+// it is cheap and never blocks, so a request handler may call it.
+func ReadURI(uri string) (URI, error) {
+	u, err := url.Parse(uri)
+	if err != nil || u.Scheme != "coap" || u.Host == "" || u.Hostname() == "" {
+		return URI{}, fmt.Errorf("%w: %q", ErrBadURI, uri)
+	}
+	port := u.Port()
+	if port == "" {
+		port = "5683"
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+		return URI{}, fmt.Errorf("%w: %q: port %q", ErrBadURI, uri, port)
+	}
+	r := URI{Host: strings.Trim(u.Hostname(), "[]"), Port: port, Path: u.Path}
+	if r.Path == "" {
+		r.Path = "/"
+	}
+	if u.RawQuery != "" {
+		r.Queries = strings.Split(u.RawQuery, "&")
+	}
+	return r, nil
+}
+
+// HostPort is host:port as the URI names it (brackets around IPv6).
+func (u URI) HostPort() string { return net.JoinHostPort(u.Host, u.Port) }
+
+// Resolve finds the URI's socket address with resolve.
+func (u URI) Resolve(resolve Resolver) (Target, error) {
+	addr, err := resolve(u.Host, u.Port)
+	if err != nil {
+		return Target{}, &ResolveError{Host: u.Host, Err: err}
+	}
+	return Target{Addr: addr, Path: u.Path, Queries: u.Queries}, nil
 }
 
 // ParseURI reads coap://host[:port]/path[?query]. Names resolve through the
@@ -241,26 +335,11 @@ func ParseURI(uri string) (Target, error) { return ParseURIWith(uri, SystemResol
 // ParseURIWith is ParseURI with a resolver of one's own: the lab names its
 // repository coap://repo.localhost/ so transcripts do not carry random ports.
 func ParseURIWith(uri string, resolve Resolver) (Target, error) {
-	u, err := url.Parse(uri)
-	if err != nil || u.Scheme != "coap" || u.Host == "" {
-		return Target{}, fmt.Errorf("%w: %q", ErrBadURI, uri)
-	}
-	port := u.Port()
-	if port == "" {
-		port = "5683"
-	}
-	addr, err := resolve(strings.Trim(u.Hostname(), "[]"), port)
+	u, err := ReadURI(uri)
 	if err != nil {
-		return Target{}, fmt.Errorf("%w: %q: %v", ErrBadURI, uri, err)
+		return Target{}, err
 	}
-	t := Target{Addr: addr, Path: u.Path}
-	if t.Path == "" {
-		t.Path = "/"
-	}
-	if u.RawQuery != "" {
-		t.Queries = strings.Split(u.RawQuery, "&")
-	}
-	return t, nil
+	return u.Resolve(resolve)
 }
 
 // Block is one block of a block-wise GET.
