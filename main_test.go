@@ -28,7 +28,7 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
-			for _, name := range []string{"DEVPORT", "REPOPORT", "RDPORT", "GWPORT"} {
+			for _, name := range []string{"DEVPORT", "REPOPORT", "RDPORT", "GWPORT", "DTLSPORT", "SRVPORT"} {
 				p, err := freeUDPPort()
 				if err != nil {
 					return err

@@ -148,3 +148,13 @@ func (d *Device) listFor(p authz.Party) []ContainerInfo {
 
 // tenantOf names the tenant a SUIT signer's containers belong to.
 func (d *Device) tenantOf(fingerprint string) string { return d.cfg.Access.Signers[fingerprint] }
+
+// assignTenant gives a container loaded over /container/ (by the owner
+// alone) to the tenant option 65007 names; without it the container is the
+// owner's.
+func (d *Device) assignTenant(c *Container, r *mux.Message) {
+	if t, err := r.Options().GetBytes(coapnet.OptTenant); err == nil && len(t) > 0 && len(t) <= 64 && string(t) != c.tenant {
+		c.tenant = string(t)
+		d.persist(c)
+	}
+}

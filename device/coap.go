@@ -501,10 +501,12 @@ func (d *Device) serveTinyContainer(w mux.ResponseWriter, r *mux.Message) {
 			text(w, codes.BadOption, "metadata (65002) and code (65004) are required")
 			return
 		}
-		if _, err := d.Load(bytes.Clone(meta), bytes.Clone(code), bytes.Clone(data), "coap"); err != nil {
+		c, err := d.Load(bytes.Clone(meta), bytes.Clone(code), bytes.Clone(data), "coap")
+		if err != nil {
 			text(w, codes.InternalServerError, err.Error())
 			return
 		}
+		d.assignTenant(c, r)
 		_ = w.SetResponse(codes.Created, message.TextPlain, nil)
 		return
 	}

@@ -52,6 +52,9 @@ type Config struct {
 	Resolve coapnet.Resolver
 	// Access is who may manage the device (access.go, device/authz).
 	Access Access
+	// Remotes maps remote endpoint ids (peer_endpoint of a remote peer) to
+	// the CoAP resource a container's writes are POSTed to (remote.go).
+	Remotes map[uint32]string
 	// BlockSize is the CoAP block size for SUIT fetches. 0: 64 bytes, RIOT's
 	// CONFIG_SUIT_COAP_BLOCKSIZE default (one 802.15.4 frame per block).
 	BlockSize int
@@ -115,8 +118,9 @@ type Device struct {
 	link       Link
 	net        Net
 	observers  observers
-	devID      string   // set through /device-id/
-	refusals   uint64   // requests refused for their party
+	devID      string // set through /device-id/
+	refusals   uint64 // requests refused for their party
+	remotes    map[uint32]*remote
 	inFlash    []string // while off: the containers flash keeps, by uid
 }
 

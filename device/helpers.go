@@ -212,6 +212,8 @@ func (c *Container) read(req firewall.Request, args *[5]uint64, mem Memory) uint
 		}
 		c.inbox[ep.ID] = q[1:]
 		return uint64(copy(buf, q[0]))
+	case firewall.PeerRemote:
+		return c.readRemote(ep.PeerEndpoint, buf)
 	}
 	return 0
 }
@@ -249,7 +251,7 @@ func (c *Container) write(req firewall.Request, args *[5]uint64, mem Memory) uin
 		pj := c.d.cfg.Energy.RadioPJ(len(data) + radioOverhead)
 		c.energyPJ += pj
 		c.d.charge(pj)
-		c.d.emit(Actuator{Container: c.UID, Peer: fmt.Sprintf("remote %d", ep.PeerEndpoint), Text: fmt.Sprintf("sent %d bytes", len(data))})
+		c.d.emit(Actuator{Container: c.UID, Peer: fmt.Sprintf("remote %d", ep.PeerEndpoint), Text: c.sendRemote(ep.PeerEndpoint, data)})
 	}
 	return uint64(len(data))
 }

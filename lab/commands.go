@@ -42,20 +42,40 @@ func (e *CoAPError) Error() string {
 	return fmt.Sprintf("%s %s: %s", e.Device, e.Path, e.Code)
 }
 
+// Actor is the lab acting as one party toward its devices: the owner
+// unless a scenario or the command line says `as PARTY` (a tenant, or
+// anyone: plain CoAP without credentials).
+type Actor struct {
+	l   *Lab
+	who string
+}
+
+// As is the lab acting as party who (a party's name, or Anyone).
+func (l *Lab) As(who string) Actor { return Actor{l: l, who: who} }
+
+// Party is who the actor acts as.
+func (a Actor) Party() string { return a.who }
+
 // CoAP sends one request to a device from the lab's socket and returns its
 // response. accept < 0 leaves the Accept option out.
 func (l *Lab) CoAP(id string, method codes.Code, path string, body []byte, accept int, opts ...message.Option) (*coapnet.Response, error) {
-	n, err := l.node(id)
+	return l.As(l.acting()).CoAP(id, method, path, body, accept, opts...)
+}
+
+// CoAP sends one request to a device as the actor's party: over its DTLS
+// session, or plain CoAP for anyone.
+func (a Actor) CoAP(id string, method codes.Code, path string, body []byte, accept int, opts ...message.Option) (*coapnet.Response, error) {
+	n, err := a.l.node(id)
 	if err != nil {
 		return nil, err
 	}
 	if n.Sock == nil {
 		return nil, ErrQuiet
 	}
-	if err := l.reach(n, path); err != nil {
+	if err := a.l.reach(n, path); err != nil {
 		return nil, err
 	}
-	tgt, err := coapnet.ParseURI(n.Sock.URI() + "/" + strings.TrimPrefix(path, "/"))
+	rq, err := a.l.requester(n, a.who)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +87,8 @@ func (l *Lab) CoAP(id string, method codes.Code, path string, body []byte, accep
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
 	defer cancel()
-	resp, err := l.client.Request(ctx, tgt, method, message.TextPlain, body, opts...)
+	p := "/" + strings.TrimPrefix(path, "/")
+	resp, err := rq.Request(ctx, p, method, message.TextPlain, body, opts...)
 	if err != nil || method != codes.GET {
 		return resp, err
 	}
@@ -86,7 +107,7 @@ func (l *Lab) CoAP(id string, method codes.Code, path string, body []byte, accep
 		if err != nil {
 			return resp, nil
 		}
-		next, err := l.client.Request(ctx, tgt, method, message.TextPlain, nil,
+		next, err := rq.Request(ctx, p, method, message.TextPlain, nil,
 			append(slices.Clone(opts), message.Option{ID: message.Block2, Value: encodeUint(bo)})...)
 		if err != nil {
 			return nil, fmt.Errorf("%s %s: block %d: %w", id, path, num+1, err)
@@ -150,9 +171,16 @@ func encodeUint(v uint32) []byte {
 	return b[:n]
 }
 
+// Refused reports whether err is a device's refusal for the party
+// (4.01 or 4.03).
+func Refused(err error) bool {
+	var ce *CoAPError
+	return errors.As(err, &ce) && (ce.Code == codes.Unauthorized || ce.Code == codes.Forbidden)
+}
+
 // command sends a management request and turns an error answer into an error.
-func (l *Lab) command(id string, method codes.Code, path string, body []byte, ok codes.Code, opts ...message.Option) error {
-	resp, err := l.CoAP(id, method, path, body, -1, opts...)
+func (a Actor) command(id string, method codes.Code, path string, body []byte, ok codes.Code, opts ...message.Option) error {
+	resp, err := a.CoAP(id, method, path, body, -1, opts...)
 	if err != nil {
 		return err
 	}
@@ -162,31 +190,52 @@ func (l *Lab) command(id string, method codes.Code, path string, body []byte, ok
 	return nil
 }
 
+func (l *Lab) command(id string, method codes.Code, path string, body []byte, ok codes.Code, opts ...message.Option) error {
+	return l.As(l.acting()).command(id, method, path, body, ok, opts...)
+}
+
+// Start starts a container (POST /containers/{uid} "start") as the owner.
+func (l *Lab) Start(id, uid string) error { return l.As(l.acting()).Start(id, uid) }
+
+// Stop stops a container as the owner.
+func (l *Lab) Stop(id, uid string) error { return l.As(l.acting()).Stop(id, uid) }
+
+// Restart restarts a FAILED container as the owner.
+func (l *Lab) Restart(id, uid string) error { return l.As(l.acting()).Restart(id, uid) }
+
+// Delete deletes a container as the owner.
+func (l *Lab) Delete(id, uid string) error { return l.As(l.acting()).Delete(id, uid) }
+
 // Start starts a container (POST /containers/{uid} "start").
-func (l *Lab) Start(id, uid string) error {
-	return l.command(id, codes.POST, "/containers/"+uid, []byte("start"), codes.Changed)
+func (a Actor) Start(id, uid string) error {
+	return a.command(id, codes.POST, "/containers/"+uid, []byte("start"), codes.Changed)
 }
 
 // Stop stops a container.
-func (l *Lab) Stop(id, uid string) error {
-	return l.command(id, codes.POST, "/containers/"+uid, []byte("stop"), codes.Changed)
+func (a Actor) Stop(id, uid string) error {
+	return a.command(id, codes.POST, "/containers/"+uid, []byte("stop"), codes.Changed)
 }
 
 // Restart restarts a FAILED container.
-func (l *Lab) Restart(id, uid string) error {
-	return l.command(id, codes.POST, "/containers/"+uid, []byte("restart"), codes.Changed)
+func (a Actor) Restart(id, uid string) error {
+	return a.command(id, codes.POST, "/containers/"+uid, []byte("restart"), codes.Changed)
 }
 
 // Delete deletes a container.
-func (l *Lab) Delete(id, uid string) error {
-	return l.command(id, codes.DELETE, "/containers/"+uid, nil, codes.Deleted)
+func (a Actor) Delete(id, uid string) error {
+	return a.command(id, codes.DELETE, "/containers/"+uid, nil, codes.Deleted)
 }
+
+// Load provisions a defined container on a device as the owner.
+func (l *Lab) Load(id, name string) error { return l.As(l.acting()).Load(id, name) }
 
 // Load provisions a defined container on a device with TinyContainer's own
 // protocol: one POST to /container/ with the metadata, code and data in
-// options 65002-65004, as upstream's tooling sends them. Like upstream it
-// fits one datagram; larger containers travel by update.
-func (l *Lab) Load(id, name string) error {
+// options 65002-65004, as upstream's tooling sends them, and the tenant it
+// is for in tinylab's option 65007. Like upstream it fits one datagram;
+// larger containers travel by update.
+func (a Actor) Load(id, name string) error {
+	l := a.l
 	def, err := l.Def(name)
 	if err != nil {
 		return err
@@ -198,11 +247,16 @@ func (l *Lab) Load(id, name string) error {
 	if size := len(meta) + len(def.Code) + len(def.Data); size > coapnet.MaxDatagram-100 {
 		return fmt.Errorf("%s is %d bytes: too big for one /container/ datagram; use update", name, size)
 	}
-	return l.command(id, codes.POST, "/container/", nil, codes.Created,
-		message.Option{ID: coapnet.OptAction, Value: []byte{1}},
-		message.Option{ID: coapnet.OptMetadata, Value: meta},
-		message.Option{ID: coapnet.OptCode, Value: def.Code},
-		message.Option{ID: coapnet.OptData, Value: def.Data})
+	opts := []message.Option{
+		{ID: coapnet.OptAction, Value: []byte{1}},
+		{ID: coapnet.OptMetadata, Value: meta},
+		{ID: coapnet.OptCode, Value: def.Code},
+		{ID: coapnet.OptData, Value: def.Data},
+	}
+	if p, ok := l.Party(def.Tenant); ok && p.Role == Tenant {
+		opts = append(opts, message.Option{ID: coapnet.OptTenant, Value: []byte(def.Tenant)})
+	}
+	return a.command(id, codes.POST, "/container/", nil, codes.Created, opts...)
 }
 
 // UpdateOptions choose what an update sends.
@@ -210,6 +264,11 @@ type UpdateOptions struct {
 	Seq    uint64      // 0: one above the highest published
 	Format suit.Format // draft-09 (RIOT's) unless told
 	Attack Attack      // applied on top of an armed one
+}
+
+// Update publishes a container's update and triggers it as the owner.
+func (l *Lab) Update(id, name string, o UpdateOptions) (*Release, error) {
+	return l.As(l.acting()).Update(id, name, o)
 }
 
 // Update publishes a container's update for the device's board (or reuses
@@ -220,7 +279,8 @@ type UpdateOptions struct {
 // An armed attack (tamper next) is spent only by an update the device
 // accepted to fetch: a refused command (an unknown container, a device
 // that does not answer) leaves it armed for the next one.
-func (l *Lab) Update(id, name string, o UpdateOptions) (*Release, error) {
+func (a Actor) Update(id, name string, o UpdateOptions) (*Release, error) {
+	l := a.l
 	n, err := l.node(id)
 	if err != nil {
 		return nil, err
@@ -256,7 +316,7 @@ func (l *Lab) Update(id, name string, o UpdateOptions) (*Release, error) {
 			return nil, err
 		}
 	}
-	if err := l.command(id, codes.POST, "/suit/trigger", []byte(rel.URI), codes.Created); err != nil {
+	if err := a.command(id, codes.POST, "/suit/trigger", []byte(rel.URI), codes.Created); err != nil {
 		return rel, err
 	}
 	if spends {

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"path/filepath"
@@ -57,6 +58,13 @@ type Options struct {
 	// Gateway is the address of the lab's gateway endpoint (its RD and
 	// /lab/devices); "" runs none.
 	Gateway string
+	// Insecure is the plain-CoAP demo mode: devices open no DTLS socket
+	// and give plain CoAP the owner's authority, so anyone may manage them.
+	Insecure bool
+	// Names lets devices resolve host names in update URIs through the
+	// system (a standalone device); a lab resolves only its own names
+	// (repo.localhost, DEVICE.localhost) and IP addresses.
+	Names bool
 }
 
 // DeviceSpec says how to build one device.
@@ -78,6 +86,14 @@ type DeviceSpec struct {
 	// Runtime pins the board's firmware to one container runtime, as
 	// upstream builds are (firewall.TypeUndefined: every runtime).
 	Runtime firewall.RuntimeType
+	// Credentials adds DTLS identities, tenant signers and repositories
+	// besides the lab's own (a standalone device given --psk, --tenant, --repo).
+	Credentials Credentials
+	// SecureListen is "host:port" for the DTLS socket; "" picks a free port.
+	SecureListen string
+	// Remotes maps remote endpoint ids to the CoAP resources they POST to
+	// (coap://collector.localhost/PATH is the lab's collector).
+	Remotes map[uint32]string
 }
 
 // Node is a device with its socket.
@@ -89,6 +105,17 @@ type Node struct {
 	// Host is the Uri-Host requests must carry when the socket is shared
 	// with other devices ("" when it is the device's own).
 	Host string
+	// Secure is the device's CoAP-over-DTLS socket (nil in a quiet or
+	// insecure lab).
+	Secure *coapnet.SecureServer
+}
+
+// SecureURI is the device's coaps:// base URI (empty without DTLS).
+func (n *Node) SecureURI() string {
+	if n.Secure == nil {
+		return ""
+	}
+	return n.Secure.URI()
 }
 
 // ID is the device's id.
@@ -133,11 +160,13 @@ type Lab struct {
 	seq      uint64      // lab events published
 	rng      *rand.Rand  // the lab's own draws (its requests lost on a lossy link)
 
-	repo    *repo.Repo
-	repoSrv *coapnet.Stateless
-	client  *coapnet.Server
-	shared  *sharedSocket // the socket new devices join, with BoardsPerSocket
-	rd      rdState
+	repo      *repo.Repo
+	repoSrv   *coapnet.Stateless
+	client    *coapnet.Server
+	shared    *sharedSocket // the socket new devices join, with BoardsPerSocket
+	rd        rdState
+	sessions  map[sessionKey]*coapnet.SecureClient // the parties' DTLS sessions with devices
+	collector *collector
 }
 
 // ErrUnknownDevice is returned for a device id the lab does not have.
@@ -151,7 +180,7 @@ func New(opts Options) (*Lab, error) {
 	l := &Lab{
 		opts: opts, world: sim.New(opts.Mode), bus: NewBus(opts.Ring),
 		runner: coapnet.NewRunner(4 * time.Second),
-		byID:   map[string]*Node{}, defs: map[string]*ContainerDef{}, metas: map[string][]byte{},
+		byID:   map[string]*Node{}, defs: map[string]*ContainerDef{}, metas: map[string][]byte{}, sessions: map[sessionKey]*coapnet.SecureClient{},
 		rng: rand.New(rand.NewPCG(opts.Seed, 0x6c6f7373)),
 	}
 	// A bug in one device must not end a demo: it is reported and the world
@@ -165,6 +194,11 @@ func New(opts Options) (*Lab, error) {
 		return nil, err
 	}
 	if l.client, err = coapnet.Listen(net.JoinHostPort(opts.Host, "0"), nil, coapnet.Options{Runner: l.runner}); err != nil {
+		l.repoSrv.Close()
+		return nil, err
+	}
+	if err = l.startCollector(); err != nil {
+		l.client.Close()
 		l.repoSrv.Close()
 		return nil, err
 	}
@@ -186,14 +220,19 @@ func (l *Lab) Close() {
 	nodes := slices.Clone(l.nodes)
 	l.mu.Unlock()
 	closed := map[*coapnet.Server]bool{}
+	l.closeSessions()
 	for _, n := range nodes {
 		if n.Sock != nil && !closed[n.Sock] {
 			closed[n.Sock] = true
 			n.Sock.Close()
 		}
+		if n.Secure != nil {
+			n.Secure.Close()
+		}
 	}
 	l.client.Close()
 	l.repoSrv.Close()
+	l.collector.srv.Close()
 }
 
 // World is the lab's virtual time.
@@ -264,15 +303,21 @@ func (e env) Go(fn func(device.Task)) device.Task { return e.l.world.Go(func(t *
 func (e env) Do(fn func())                        { e.l.world.Do(fn) }
 func (e env) Emit(ev device.Event)                { e.l.bus.Publish(ev) }
 func (l *Lab) resolve(host, port string) (*net.UDPAddr, error) {
-	if host == RepoHost {
+	switch host {
+	case RepoHost:
 		return l.repoSrv.Addr(), nil
+	case CollectorHost:
+		return l.collector.srv.Addr(), nil
 	}
 	if id, ok := strings.CutSuffix(host, ".localhost"); ok {
 		if n, err := l.node(id); err == nil && n.Sock != nil {
 			return n.Sock.Addr(), nil
 		}
 	}
-	return coapnet.SystemResolver(host, port)
+	if l.opts.Names {
+		return coapnet.SystemResolver(host, port)
+	}
+	return coapnet.LiteralResolver(host, port)
 }
 
 // AddDevice builds a device, gives it a socket and boots it. Every owner's
@@ -298,6 +343,7 @@ func (l *Lab) AddDevice(spec DeviceSpec) (*Node, error) {
 		UpstreamSigning: spec.UpstreamSigning, SeqPerContainer: spec.SeqPerContainer, Watchdog: spec.Watchdog, Restart: spec.Restart, PinRuntime: spec.Runtime,
 		BlockSize: l.opts.BlockSize, Resolve: l.resolve, Runtimes: l.opts.Runtimes,
 		Owners: slices.Clone(spec.Owners), Trust: slices.Clone(spec.Trust),
+		Access: l.access(spec.Credentials), Remotes: maps.Clone(spec.Remotes),
 	}
 	for _, p := range l.parties {
 		switch p.Role {
@@ -320,6 +366,11 @@ func (l *Lab) AddDevice(spec DeviceSpec) (*Node, error) {
 		}
 		cfg.Store, cfg.PersistRAM = st, true
 	}
+	if l.opts.BoardsPerSocket > 0 && spec.Listen == "" {
+		// boards sharing a socket have no DTLS socket of their own (one per
+		// board is what sharing avoids): they run the plain demo mode
+		cfg.Access.Insecure = true
+	}
 	n := &Node{Index: index, Spec: spec}
 	l.world.Do(func() { n.Dev, err = device.New(cfg, env{l}) })
 	if err != nil {
@@ -339,6 +390,16 @@ func (l *Lab) AddDevice(spec DeviceSpec) (*Node, error) {
 			return nil, fmt.Errorf("device %s: %w", spec.ID, err)
 		}
 		l.world.Do(func() { n.Dev.SetNet(n.Sock) })
+		if !l.opts.Insecure {
+			saddr := spec.SecureListen
+			if saddr == "" {
+				saddr = net.JoinHostPort(l.opts.Host, "0")
+			}
+			if n.Secure, err = coapnet.ListenDTLS(saddr, n.Dev.SecureHandler(), l.pskFor(spec.Credentials), coapnet.Options{Runner: l.runner}); err != nil {
+				n.Sock.Close()
+				return nil, fmt.Errorf("device %s: %w", spec.ID, err)
+			}
+		}
 	}
 	l.mu.Lock()
 	l.nodes = append(l.nodes, n)

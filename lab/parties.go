@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -42,6 +43,10 @@ type Party struct {
 	Role  Role
 	Token ed25519.PrivateKey
 	Suit  suit.PrivateKey
+	// PSK is the party's DTLS pre-shared key toward the devices (owners
+	// and tenants; its identity is the party's name). It is 32 hex digits
+	// used as text, so that coap-client-openssl -k takes it as printed.
+	PSK []byte
 }
 
 // keyStream is a deterministic stream of key material for one purpose.
@@ -61,7 +66,11 @@ func newParty(seed uint64, name string, role Role) (*Party, error) {
 	if err != nil {
 		return nil, fmt.Errorf("party %s: %w", name, err)
 	}
-	return &Party{Name: name, Role: role, Token: ed25519.NewKeyFromSeed(tokSeed[:]), Suit: sk}, nil
+	var psk [16]byte
+	if _, err := keyStream(seed, "psk:"+name).Read(psk[:]); err != nil {
+		return nil, err
+	}
+	return &Party{Name: name, Role: role, Token: ed25519.NewKeyFromSeed(tokSeed[:]), Suit: sk, PSK: []byte(hex.EncodeToString(psk[:]))}, nil
 }
 
 // TokenPublic is the public half of the party's token key.

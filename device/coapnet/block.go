@@ -474,6 +474,24 @@ func (s *Server) Request(ctx context.Context, t Target, code codes.Code, cf mess
 	})
 }
 
+// Notify sends body to t as a non-confirmable POST through this server's
+// socket and returns the peer's answer, if one comes before ctx ends.
+func (s *Server) Notify(ctx context.Context, t Target, body []byte) (*Response, error) {
+	return s.Do(ctx, t.Addr, func(m *pool.Message) error {
+		m.SetCode(codes.POST)
+		m.SetType(message.NonConfirmable)
+		if err := m.SetPath(t.Path); err != nil {
+			return err
+		}
+		for _, q := range t.Queries {
+			m.AddQuery(q)
+		}
+		m.SetContentFormat(message.AppOctets)
+		m.SetBody(bytes.NewReader(body))
+		return nil
+	})
+}
+
 // TinyContainer's experimental options on /container/ (upstream's
 // TinyContainerNetwork.md).
 const (
@@ -483,4 +501,7 @@ const (
 	OptCode     message.OptionID = 65004 // opaque
 	OptUID      message.OptionID = 65005 // opaque
 	OptStatus   message.OptionID = 65006 // uint: 0 not running, 1 running
+	// OptTenant is tinylab's own: on a load, the tenant the owner loads the
+	// container for (upstream's metadata names no tenant).
+	OptTenant message.OptionID = 65007 // string
 )

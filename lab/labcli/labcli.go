@@ -64,9 +64,15 @@ func Device(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("device", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: tinylab device [--listen ADDR] [--board B] [--runtime bpf|wasm|any] [--trust KEY.pub ...] [--owner KEY.pub ...] [--state DIR] [--count N] [--id NAME]\n       [--sensor NAME=CLASS[:MODEL][@ID] ...] [--actuator NAME=CLASS[@ID] ...] [--seq-per-container]\n       [--rd coap://HOST:PORT [--rd-lt SECONDS] [--ep NAME] [--rd-absolute]]")
+		fmt.Fprintln(stderr, "usage: tinylab device [--listen ADDR] [--dtls ADDR] [--board B] [--runtime bpf|wasm|any] [--trust KEY.pub ...] [--tenant NAME=KEY.pub ...] [--owner KEY.pub ...]")
+		fmt.Fprintln(stderr, "                      [--psk PARTY:ID=KEY ...] [--keys FILE] [--repo URI ...] [--remote NAME=URI ...] [--insecure] [--state DIR] [--count N] [--id NAME]")
+		fmt.Fprintln(stderr, "                      [--sensor NAME=CLASS[:MODEL][@ID] ...] [--actuator NAME=CLASS[@ID] ...] [--seq-per-container]")
+		fmt.Fprintln(stderr, "                      [--rd coap://HOST:PORT [--rd-lt SECONDS] [--ep NAME] [--rd-absolute]]")
 		fmt.Fprintln(stderr, "Runs virtual boards headless in real time and prints their events. The first lines are the devices' URIs,")
+		fmt.Fprintln(stderr, "coap:// (plain: discovery, board, status, triggers from --repo) and coaps:// (DTLS with PSK: management),")
 		fmt.Fprintln(stderr, "then one line per sensor and actuator with the peer id a container's endpoint names (local:ID).")
+		fmt.Fprintln(stderr, "PARTY is owner (may do everything) or tenant/NAME (manages the containers NAME signed, see --tenant).")
+		fmt.Fprintln(stderr, "KEY is the text coap-client-openssl -k takes; 0x starts a key in hex.")
 		fs.PrintDefaults()
 	}
 	listen := fs.String("listen", "127.0.0.1:5683", "address of the (first) device; port 0 picks a free one")
@@ -81,7 +87,14 @@ func Device(args []string, stdout, stderr io.Writer) int {
 	rdLT := fs.Int("rd-lt", int(lab.DefaultRDLifetime/time.Second), "registration lifetime in seconds (lt=); refreshed every 3/4 of it")
 	rdAbs := fs.Bool("rd-absolute", false, "register links as absolute URIs, for an RD that keeps no address (libcoap's coap-rd): then tinylab attach --rd finds the device")
 	epName := fs.String("ep", "", "endpoint name at the RD (numbered when --count > 1); default RIOT-style: RIOT- and 16 hex digits stable for the device name")
-	var trust, owners, sensors, actuators list
+	dtlsAddr := fs.String("dtls", "", "DTLS address of the (first) device (default: a free port on the --listen host)")
+	insecure := fs.Bool("insecure", false, "DEMO ONLY: no DTLS; plain CoAP manages the device, so anyone on the network can")
+	keysFile := fs.String("keys", "", "file of credentials, one PARTY:ID=KEY a line (# comments)")
+	var trust, owners, sensors, actuators, psks, tenants, repos, remotes list
+	fs.Var(&psks, "psk", "DTLS credential PARTY:ID=KEY: owner:ID=KEY or tenant/NAME:ID=KEY (repeatable)")
+	fs.Var(&tenants, "tenant", "SUIT signer NAME=KEY.pub: trusted, and what it signs is tenant NAME's (repeatable)")
+	fs.Var(&repos, "repo", "update repository coap://HOST:PORT anyone may trigger updates from (repeatable)")
+	fs.Var(&remotes, "remote", "remote peer NAME=coap://HOST:PORT/PATH for container endpoints remote:NAME (repeatable)")
 	fs.Var(&trust, "trust", "SUIT manifest signer to trust (PEM or 32-byte hex Ed25519; repeatable)")
 	fs.Var(&owners, "owner", "container token issuer (PEM or hex Ed25519; repeatable)")
 	fs.Var(&sensors, "sensor", "a sensor, `NAME=CLASS[:MODEL][@ID]` (model script, walk or counter; repeatable)")
@@ -137,6 +150,20 @@ func Device(args []string, stdout, stderr io.Writer) int {
 		}
 		spec.Owners = append(spec.Owners, k)
 	}
+	creds, err := credentials(psks, *keysFile, tenants, repos, &spec)
+	if err != nil {
+		fmt.Fprintln(stderr, "tinylab device:", err)
+		return 2
+	}
+	spec.Credentials = creds
+	if spec.Remotes, err = parseRemotes(remotes); err != nil {
+		fmt.Fprintln(stderr, "tinylab device:", err)
+		return 2
+	}
+	if *insecure && len(creds.PSKs) > 0 {
+		fmt.Fprintln(stderr, "tinylab device: --insecure has no DTLS: drop --psk/--keys or --insecure")
+		return 2
+	}
 	host, port, err := net.SplitHostPort(*listen)
 	if err != nil {
 		fmt.Fprintln(stderr, "tinylab device: --listen:", err)
@@ -147,7 +174,20 @@ func Device(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "tinylab device: --listen port:", err)
 		return 2
 	}
-	l, err := lab.New(lab.Options{Mode: sim.Paced, Host: host, StateDir: *state})
+	dtlsFirst := 0
+	dtlsHost := host
+	if *dtlsAddr != "" {
+		h, p, err := net.SplitHostPort(*dtlsAddr)
+		if err == nil {
+			dtlsFirst, err = strconv.Atoi(p)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "tinylab device: --dtls:", err)
+			return 2
+		}
+		dtlsHost = h
+	}
+	l, err := lab.New(lab.Options{Mode: sim.Paced, Host: host, StateDir: *state, Insecure: *insecure, Names: true})
 	if err != nil {
 		fmt.Fprintln(stderr, "tinylab device:", err)
 		return 1
@@ -165,16 +205,28 @@ func Device(args []string, stdout, stderr io.Writer) int {
 		if first != 0 {
 			s.Listen = net.JoinHostPort(host, strconv.Itoa(first+i))
 		}
+		s.SecureListen = net.JoinHostPort(dtlsHost, "0")
+		if dtlsFirst != 0 {
+			s.SecureListen = net.JoinHostPort(dtlsHost, strconv.Itoa(dtlsFirst+i))
+		}
 		n, err := l.AddDevice(s)
 		if err != nil {
 			fmt.Fprintln(stderr, "tinylab device:", err)
 			return 1
 		}
 		out.println(n.URI())
+		if n.Secure != nil {
+			out.println(n.SecureURI())
+		}
 		nodes = append(nodes, n)
 	}
 	for _, p := range spec.Peers {
 		out.println(peerLine(p))
+	}
+	if *insecure {
+		warnInsecure(stdout, stderr, nodes)
+	} else if len(creds.PSKs) == 0 {
+		fmt.Fprintln(stderr, "tinylab device: no --psk or --keys: nobody can manage the device (plain CoAP reads status and triggers updates from --repo only)")
 	}
 	if len(spec.Trust) == 0 {
 		fmt.Fprintln(stderr, "tinylab device: no --trust key: every SUIT update will be refused")
