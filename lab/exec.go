@@ -40,11 +40,39 @@ var Commands = []CommandHelp{
 	{"coap", "get|post|put|delete DEVICE PATH [PAYLOAD|json|cbor|text]", "send a CoAP request to a device"},
 	{"rollout", "CONTAINER [vN] --to GLOB [--canary P] [--waves P,P] [--halt-on P] [--pause D] [--from DEF]", "send a release in waves, halting by itself on failures"},
 	{"rollout", "status|resume|abort|retry|rollback [NAME]", "show or steer the latest (or named) rollout campaign"},
+	{"as", "PARTY COMMAND ...", "act as a tenant or anyone (plain CoAP) instead of the owner"},
 }
 
-// Exec runs one command line and returns what to show.
+// Exec runs one command line and returns what to show. "as PARTY" before
+// a device command acts as that party (a tenant, or anyone: plain CoAP
+// without credentials) instead of the owner; the device's refusal is then
+// an outcome to show, not an error.
 func (l *Lab) Exec(line string) (string, error) {
 	f := strings.Fields(line)
+	if len(f) >= 1 && f[0] == "as" {
+		if len(f) < 3 {
+			return "", fmt.Errorf("usage: as PARTY COMMAND ... (parties: %s)", strings.Join(l.partyNames(), ", "))
+		}
+		if !slices.Contains(asCommands, f[2]) {
+			return "", fmt.Errorf("as %s %s: only device commands act as a party (%s)", f[1], f[2], strings.Join(asCommands, ", "))
+		}
+		if !slices.Contains(l.partyNames(), f[1]) {
+			return "", fmt.Errorf("as %s: no such party (parties: %s)", f[1], strings.Join(l.partyNames(), ", "))
+		}
+		out, err := l.As(f[1]).exec(f[2:])
+		if Refused(err) {
+			return fmt.Sprintf("refused: %v", err), nil
+		}
+		return out, err
+	}
+	return l.As(l.acting()).exec(f)
+}
+
+// asCommands are the commands that travel to a device as a party's request.
+var asCommands = []string{"start", "stop", "restart", "delete", "load", "update", "coap"}
+
+func (a Actor) exec(f []string) (string, error) {
+	l := a.l
 	if len(f) == 0 {
 		return "", nil
 	}
@@ -76,7 +104,7 @@ func (l *Lab) Exec(line string) (string, error) {
 		if err := need(2); err != nil {
 			return "", err
 		}
-		fn := map[string]func(string, string) error{"start": l.Start, "stop": l.Stop, "restart": l.Restart, "delete": l.Delete, "load": l.Load}[cmd]
+		fn := map[string]func(string, string) error{"start": a.Start, "stop": a.Stop, "restart": a.Restart, "delete": a.Delete, "load": a.Load}[cmd]
 		return ok(fn(args[0], args[1]), fmt.Sprintf("%s %s on %s: done", cmd, args[1], args[0]))
 	case "update":
 		if err := need(2); err != nil {
@@ -103,7 +131,7 @@ func (l *Lab) Exec(line string) (string, error) {
 				o.Attack = at
 			}
 		}
-		rel, err := l.Update(args[0], args[1], o)
+		rel, err := a.Update(args[0], args[1], o)
 		if err != nil {
 			if a := l.Armed(); a != NoAttack {
 				return "", fmt.Errorf("%w (%s stays armed for the next update)", err, a)
@@ -173,7 +201,7 @@ func (l *Lab) Exec(line string) (string, error) {
 		if err := need(3); err != nil {
 			return "", err
 		}
-		return l.execCoAP(args)
+		return a.execCoAP(args)
 	case "rollout":
 		if err := need(1); err != nil {
 			return "", err
@@ -187,7 +215,7 @@ func (l *Lab) Exec(line string) (string, error) {
 	return "", fmt.Errorf("unknown command %q (commands: %s)", cmd, strings.Join(names, ", "))
 }
 
-func (l *Lab) execCoAP(args []string) (string, error) {
+func (a Actor) execCoAP(args []string) (string, error) {
 	methods := map[string]codes.Code{"get": codes.GET, "post": codes.POST, "put": codes.PUT, "delete": codes.DELETE}
 	method, ok := methods[strings.ToLower(args[0])]
 	if !ok {
@@ -206,7 +234,7 @@ func (l *Lab) execCoAP(args []string) (string, error) {
 			body = []byte(rest)
 		}
 	}
-	resp, err := l.CoAP(args[1], method, args[2], body, accept)
+	resp, err := a.CoAP(args[1], method, args[2], body, accept)
 	if err != nil {
 		return "", err
 	}

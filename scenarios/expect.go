@@ -100,7 +100,7 @@ func (r *Runner) checkEvents(e Expect) (bool, string) {
 	kinds := map[string]device.Kind{
 		"denied": device.KindDenied, "log": device.KindLog, "heartbeats": device.KindHeartbeat,
 		"budget": device.KindBudget, "fault": device.KindFault, "missed": device.KindMissedHeartbeat,
-		"actuator": device.KindActuator, "suit": device.KindSuitStep,
+		"actuator": device.KindActuator, "suit": device.KindSuitStep, "refused": device.KindRefused,
 	}
 	evs := r.since(e.Device, kinds[e.Kind])
 	match := 0
@@ -116,6 +116,8 @@ func (r *Runner) checkEvents(e Expect) (bool, string) {
 			okEv = e.Limit == "" || p.Limit == e.Limit
 		case device.Actuator:
 			okEv = e.Peer == "" || p.Peer == e.Peer
+		case device.Refused:
+			okEv = (e.Party == "" || p.Party == e.Party || strings.HasSuffix(p.Party, " "+e.Party)) && (e.Rule == "" || p.Rule == e.Rule)
 		}
 		if e.Container != "" && container != e.Container {
 			continue
@@ -185,7 +187,7 @@ func (e Expect) describe() string {
 		}
 	default:
 		s = fmt.Sprintf("%s: %s", target, e.Kind)
-		for _, part := range []struct{ k, v string }{{"call", e.Call}, {"reason", e.Reason}, {"limit", e.Limit}, {"peer", e.Peer}, {"containing", e.Contains}} {
+		for _, part := range []struct{ k, v string }{{"call", e.Call}, {"reason", e.Reason}, {"limit", e.Limit}, {"peer", e.Peer}, {"party", e.Party}, {"rule", e.Rule}, {"containing", e.Contains}} {
 			if part.v != "" {
 				s += fmt.Sprintf(" %s %q", part.k, part.v)
 			}

@@ -171,7 +171,9 @@ type Expect struct {
 	AtLeast   int
 	On        *bool
 	Peer      string
-	Not       bool // the event must not have happened during the step
+	Party     string // refused: who was refused ("mapco", "anyone", "tenant mapco")
+	Rule      string // refused: the authority rule (own-containers, owner-only, ...)
+	Not       bool   // the event must not have happened during the step
 	Rollout   *RolloutExpect
 }
 

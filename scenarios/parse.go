@@ -567,13 +567,20 @@ func (r *reader) action(n *yaml.Node) (Action, error) {
 		}
 		return a, nil
 	}
-	f, err := r.fields(v, "action "+verb, args...)
+	f, err := r.fields(v, "action "+verb, append(slices.Clone(args), "as")...)
 	if err != nil {
 		return a, err
 	}
 	parts := []string{verb}
 	if verb == "rollout" {
 		return r.rolloutAction(a, v, f)
+	}
+	if nv := f["as"]; nv != nil {
+		who, err := r.word(nv, "as")
+		if err != nil {
+			return a, err
+		}
+		parts = []string{"as", who, verb}
 	}
 	if verb == "tamper" {
 		parts = append(parts, "next")
@@ -711,7 +718,7 @@ func (r *reader) expect(n *yaml.Node) (Expect, error) {
 	}
 	e.Kind, e.Not = kind, not
 	v := n.Content[1]
-	f, err := r.fields(v, kind+" expectation", "device", "container", "call", "reason", "result", "code", "above", "below", "contains", "limit", "at_least", "on", "peer")
+	f, err := r.fields(v, kind+" expectation", "device", "container", "call", "reason", "result", "code", "above", "below", "contains", "limit", "at_least", "on", "peer", "party", "rule")
 	if err != nil {
 		return e, err
 	}
@@ -726,7 +733,7 @@ func (r *reader) expect(n *yaml.Node) (Expect, error) {
 	} else {
 		return e, r.errf(v, "%s needs a device or a container (DEVICE/UID)", kind)
 	}
-	for key, dst := range map[string]*string{"call": &e.Call, "reason": &e.Reason, "result": &e.Result, "contains": &e.Contains, "limit": &e.Limit, "peer": &e.Peer} {
+	for key, dst := range map[string]*string{"call": &e.Call, "reason": &e.Reason, "result": &e.Result, "contains": &e.Contains, "limit": &e.Limit, "peer": &e.Peer, "party": &e.Party, "rule": &e.Rule} {
 		if nv := f[key]; nv != nil {
 			if *dst, err = r.str(nv, key); err != nil {
 				return e, err
@@ -775,7 +782,7 @@ func (r *reader) expect(n *yaml.Node) (Expect, error) {
 }
 
 // expectKinds are the expectations written as {kind: {...}}.
-var expectKinds = []string{"denied", "update", "suit", "battery", "log", "heartbeats", "budget", "fault", "missed", "actuator", "powered"}
+var expectKinds = []string{"denied", "refused", "update", "suit", "battery", "log", "heartbeats", "budget", "fault", "missed", "actuator", "powered"}
 
 // target reads DEVICE/UID into an expectation.
 func (r *reader) target(e *Expect, n, parent *yaml.Node) error {
