@@ -127,7 +127,7 @@ func (sc *Scenario) populate(l *lab.Lab) error {
 		}
 	}
 	for _, d := range sc.Devices {
-		spec := lab.DeviceSpec{Board: d.Board, BatteryMAh: d.BatteryMAh, Runtime: d.Runtime}
+		spec := lab.DeviceSpec{Board: d.Board, BatteryMAh: d.BatteryMAh, Runtime: d.Runtime, Remotes: sc.Remotes}
 		if d.Restart == "on-failure" {
 			spec.Restart = device.RestartPolicy{OnFailure: true, Backoff: d.Backoff}
 		}

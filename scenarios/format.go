@@ -34,6 +34,7 @@ type Scenario struct {
 	Owner      string
 	Tenants    []string
 	Maintainer string
+	Remotes    map[uint32]string // remote endpoint N -> the CoAP resource its writes go to
 	Devices    []Device
 	Containers []Container
 	Steps      []Step

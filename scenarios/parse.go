@@ -12,6 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"tinylab/device/coapnet"
 	"tinylab/firewall"
 	"tinylab/lab/rollout"
 )
@@ -149,7 +150,7 @@ func Parse(file string, src []byte, fsys fs.FS, dir string) (*Scenario, error) {
 		return nil, &Error{Pos: Pos{File: file, Line: 1, Col: 1}, Msg: "empty scenario file"}
 	}
 	root := doc.Content[0]
-	f, err := r.fields(root, "the scenario", "name", "title", "summary", "seed", "owner", "tenants", "maintainer", "devices", "containers", "steps")
+	f, err := r.fields(root, "the scenario", "name", "title", "summary", "seed", "owner", "tenants", "maintainer", "remotes", "devices", "containers", "steps")
 	if err != nil {
 		return nil, err
 	}
@@ -185,6 +186,11 @@ func Parse(file string, src []byte, fsys fs.FS, dir string) (*Scenario, error) {
 	}
 	if n := f["maintainer"]; n != nil {
 		if sc.Maintainer, err = r.word(n, "maintainer"); err != nil {
+			return nil, err
+		}
+	}
+	if n := f["remotes"]; n != nil {
+		if sc.Remotes, err = r.remotes(n); err != nil {
 			return nil, err
 		}
 	}
@@ -885,4 +891,28 @@ func (r *reader) rolloutExpect(e Expect, v *yaml.Node) (Expect, error) {
 	}
 	e.Rollout = x
 	return e, nil
+}
+
+// remotes reads {N: coap://HOST/PATH, ...}: where the containers' writes on
+// remote:N endpoints go, on every device.
+func (r *reader) remotes(n *yaml.Node) (map[uint32]string, error) {
+	if n.Kind != yaml.MappingNode {
+		return nil, r.errf(n, "remotes must map endpoint numbers to URIs, like {7: coap://collector.localhost/coverage}")
+	}
+	out := map[uint32]string{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		id, err := r.uint(n.Content[i], "remote endpoint", math.MaxUint32)
+		if err != nil {
+			return nil, err
+		}
+		uri, err := r.str(n.Content[i+1], "remote URI")
+		if err != nil {
+			return nil, err
+		}
+		if _, err := coapnet.ReadURI(uri); err != nil {
+			return nil, r.errf(n.Content[i+1], "remote %d: %v", id, err)
+		}
+		out[uint32(id)] = uri
+	}
+	return out, nil
 }

@@ -227,7 +227,7 @@ func (m *model) followStory(evs []device.Event) {
 				m.followAbout(d.About)
 			}
 			continue
-		case device.StateChange, device.Denied, device.Fault, device.BudgetExceeded, device.MissedHeartbeat,
+		case device.StateChange, device.Denied, device.Refused, device.Fault, device.BudgetExceeded, device.MissedHeartbeat,
 			device.Actuator, device.Update, device.SuitStep, device.SuitProgress, device.SensorChange, device.Power:
 		default:
 			continue

@@ -43,7 +43,7 @@ func (e Events) Render(t *theme.Theme, w, h int, empty string) []string {
 // a failed update or expectation.
 func Bad(ev device.Event) bool {
 	switch p := ev.Data.(type) {
-	case device.Denied, device.Fault, device.BudgetExceeded, device.MissedHeartbeat:
+	case device.Denied, device.Refused, device.Fault, device.BudgetExceeded, device.MissedHeartbeat:
 		return true
 	case device.StateChange:
 		return p.To == device.Failed
@@ -81,6 +81,8 @@ func body(ev device.Event) string {
 			s += " (" + p.Detail + ")"
 		}
 		return s
+	case device.Refused:
+		return fmt.Sprintf("REFUSED %s %s %s: %s, %s", p.Party, p.Method, p.Path, p.Code, p.Rule)
 	case device.Fault:
 		return fmt.Sprintf("FAULT %s %s(): %s at pc %d", p.Container, p.Hook, p.Message, p.PC)
 	case device.BudgetExceeded:
@@ -124,7 +126,7 @@ func EventLine(t *theme.Theme, ev device.Event, devW, w int) string {
 	text := body(ev)
 	var st theme.Style
 	switch p := ev.Data.(type) {
-	case device.Denied, device.Fault, device.BudgetExceeded:
+	case device.Denied, device.Refused, device.Fault, device.BudgetExceeded:
 		st = t.Bad
 		text = "✗ " + text
 	case device.MissedHeartbeat:

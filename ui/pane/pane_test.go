@@ -251,6 +251,7 @@ func TestEventLines(t *testing.T) {
 	}{
 		{device.Denied{Container: "a", Call: "read", Target: "fd 3", Reason: "not-granted"}, "✗ DENIED a read fd 3: not granted", true},
 		{device.Fault{Container: "a", Hook: "loop", Message: "illegal memory access", PC: 7}, "✗ FAULT a loop(): illegal memory access at pc 7", true},
+		{device.Refused{Party: "tenant mapco", Method: "POST", Path: "/containers/parcel", Code: "4.03", Rule: "own-containers"}, "✗ REFUSED tenant mapco POST /containers/parcel: 4.03, own-containers", true},
 		{device.StateChange{Container: "a", From: device.Running, To: device.Failed, Reason: "watchdog"}, "✗ a RUNNING → FAILED (watchdog)", true},
 		{device.StateChange{Container: "a", From: device.Ready, To: device.Running, Reason: "start"}, "a READY → RUNNING (start)", false},
 		{device.SuitResult{Code: -6, Result: "SUIT_ERR_SIGNATURE"}, "✗ suit: update failed: SUIT_ERR_SIGNATURE (-6)", true},
