@@ -134,7 +134,7 @@ func TestREADMEWorkshop(t *testing.T) {
 		t.Fatalf("the workshop should give hello.asm, hello.c and hello_wasm.c, found %d named blocks", files)
 	}
 	script := workshopScript(blocks)
-	for _, port := range []string{"5683", "5684"} {
+	for _, port := range []string{"5683", "5684", "5685"} {
 		p, err := freeUDPPort()
 		if err != nil {
 			t.Fatal(err)

@@ -43,6 +43,14 @@
 // every manifest, RAM slot or container, must exceed. Config.SeqPerContainer
 // is tinylab's divergence, one number per container, and its check says so.
 //
+// # Who may do what
+//
+// Who may manage it is the table in device/authz: every request is asked
+// of it before a resource runs (access.go); the transport names the party
+// (plain CoAP: anyone, or the owner in the insecure demo mode; DTLS: the
+// party of the session's PSK identity). Remote endpoints POST for real
+// (remote.go) from a task, so the virtual clock holds for the exchange.
+//
 // device imports vm, suit and firewall; it must never import lab, scenarios or
 // ui (tests may use lab/sim, which imports nothing of the project).
 package device
