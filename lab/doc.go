@@ -13,6 +13,11 @@
 // TinyContainer's controller, and a tester's coap-client is its peer.
 // Fleets (Options.BoardsPerSocket) put several devices on one socket, told
 // apart by Uri-Host (see device/coapnet.Hosts).
+//
+// Each owner and tenant has a DTLS PSK from the seed; commands go as the
+// owner over its DTLS session, or as another party (Actor, `as PARTY`):
+// a tenant over its own session, anyone over plain CoAP (secure.go). The
+// collector (collector.go) is the lab's CoAP endpoint for remote peers.
 // Physical acts (a sensor value, a power cut, a lossy link) act on the
 // device directly, in the world.
 //

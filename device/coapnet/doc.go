@@ -9,7 +9,11 @@
 // tuned for small memory; a guard that refuses to wrap a peer's 16-bit message
 // ids within EXCHANGE_LIFETIME (go-coap would answer from its response cache
 // and the client would hang); the TinyContainer /container/ options; and
-// RFC 6690 link format, which discovery, the RD and its clients read.
+// the RFC 6690 link format, which discovery, the RD and its clients read; and
+// CoAP over DTLS with PSK (go-coap's dtls package over pion/dtls):
+// ListenDTLS serves the same handlers as Listen, PeerSession names the
+// identity a request came with, DialDTLS is the client. URIs are read
+// without a lookup (ReadURI) and resolved apart, so no handler waits for DNS.
 //
 // coapnet imports nothing of the project. It reads the wall clock only for
 // network timing (go-coap's retransmissions and response cache live in wall
