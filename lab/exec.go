@@ -41,6 +41,7 @@ var Commands = []CommandHelp{
 	{"rollout", "CONTAINER [vN] --to GLOB [--canary P] [--waves P,P] [--halt-on P] [--pause D] [--from DEF]", "send a release in waves, halting by itself on failures"},
 	{"rollout", "status|resume|abort|retry|rollback [NAME]", "show or steer the latest (or named) rollout campaign"},
 	{"as", "PARTY COMMAND ...", "act as a tenant or anyone (plain CoAP) instead of the owner"},
+	{"collector", "", "what the lab's collector received from remote endpoints"},
 }
 
 // Exec runs one command line and returns what to show. "as PARTY" before
@@ -207,6 +208,16 @@ func (a Actor) exec(f []string) (string, error) {
 			return "", err
 		}
 		return l.execRollout(args)
+	case "collector":
+		got := l.Collected()
+		if len(got) == 0 {
+			return "the collector (coap://" + CollectorHost + "/...) has received nothing yet", nil
+		}
+		lines := make([]string, len(got))
+		for i, d := range got {
+			lines[i] = d.String()
+		}
+		return strings.Join(lines, "\n"), nil
 	}
 	names := make([]string, len(Commands))
 	for i, c := range Commands {

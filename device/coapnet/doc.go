@@ -8,7 +8,7 @@
 // runner so a thousand servers do not each keep a ticker goroutine; servers
 // tuned for small memory; a guard that refuses to wrap a peer's 16-bit message
 // ids within EXCHANGE_LIFETIME (go-coap would answer from its response cache
-// and the client would hang); the TinyContainer /container/ options; and
+// and the client would hang); the TinyContainer /container/ options;
 // the RFC 6690 link format, which discovery, the RD and its clients read; and
 // CoAP over DTLS with PSK (go-coap's dtls package over pion/dtls):
 // ListenDTLS serves the same handlers as Listen, PeerSession names the
