@@ -139,7 +139,7 @@ func (d *Device) listFor(p authz.Party) []ContainerInfo {
 	for _, c := range d.Containers() {
 		info := c.Info()
 		if p.Role != authz.Owner && (p.Role != authz.Tenant || c.tenant != p.Name) {
-			info = ContainerInfo{UID: info.UID, Slot: info.Slot, State: info.State, Since: info.Since, Tenant: info.Tenant, LastBeatMs: -1}
+			info = ContainerInfo{UID: info.UID, Slot: info.Slot, State: info.State, Runtime: info.Runtime, Since: info.Since, Tenant: info.Tenant, LastBeatMs: -1, brief: true}
 		}
 		list = append(list, info)
 	}

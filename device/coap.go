@@ -331,6 +331,10 @@ func (d *Device) observe(w mux.ResponseWriter, r *mux.Message, path, uid string,
 func containersText(list []ContainerInfo) string {
 	var b strings.Builder
 	for _, c := range list {
+		if c.brief {
+			fmt.Fprintf(&b, "%s %s\n", c.UID, c.State)
+			continue
+		}
 		fmt.Fprintf(&b, "%s %s loops=%d heartbeats=%d denied=%d\n", c.UID, c.State, c.Loops, c.Heartbeats, c.Denied)
 	}
 	return b.String()

@@ -38,6 +38,7 @@ type ContainerInfo struct {
 	Intervals []time.Duration `json:"-" cbor:"-"` // recent heartbeat intervals, oldest first
 	Last      Transition      `json:"-" cbor:"-"`
 	Watched   bool            `json:"-" cbor:"-"` // the watchdog expects heartbeats
+	brief     bool            // the counters are withheld from this reader (access.go)
 }
 
 // Info describes the container now.
