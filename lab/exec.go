@@ -287,6 +287,20 @@ func (l *Lab) Complete(line string) []string {
 		f = append(f, "")
 	}
 	word, pos := f[len(f)-1], len(f)-1
+	if len(f) >= 2 && f[0] == "as" {
+		// as PARTY COMMAND ...: the party, then the command's own completions
+		if pos == 1 {
+			return prefixed(l.partyNames(), word)
+		}
+		if pos == 2 {
+			return prefixed(asCommands, word)
+		}
+		rest := strings.Join(f[2:], " ")
+		if strings.HasSuffix(line, " ") {
+			rest += " "
+		}
+		return l.Complete(rest)
+	}
 	var cands []string
 	if pos == 0 {
 		for _, c := range Commands {
@@ -390,4 +404,16 @@ func (l *Lab) argCandidates(cmd string, before []string, pos int) []string {
 		return calls
 	}
 	return nil
+}
+
+// prefixed are the candidates that start with word, sorted.
+func prefixed(cands []string, word string) []string {
+	var out []string
+	for _, c := range cands {
+		if strings.HasPrefix(c, word) {
+			out = append(out, c)
+		}
+	}
+	slices.Sort(out)
+	return out
 }

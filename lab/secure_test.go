@@ -54,6 +54,11 @@ func TestPartiesOverDTLS(t *testing.T) {
 	if out, _ := l.Exec("collector"); !strings.Contains(out, "received nothing yet") {
 		t.Errorf("collector: %q", out)
 	}
+	for line, want := range map[string]string{"as c": "city coach", "as coach st": "start stop", "as coach stop b": "bench", "as coach stop bench ": "hello"} {
+		if got := strings.Join(l.Complete(line), " "); got != want {
+			t.Errorf("complete %q: %q, want %q", line, got, want)
+		}
+	}
 	for _, bad := range []string{"as nobody stop bench hello", "as coach sensor bench hr 1", "as coach"} {
 		if _, err := l.Exec(bad); err == nil {
 			t.Errorf("%s: no error", bad)

@@ -46,3 +46,23 @@ func TestKeysFile(t *testing.T) {
 		t.Fatalf("bad line: %v", err)
 	}
 }
+
+// FuzzParsePSK: any credential text is read or refused with ErrCredential,
+// never a panic, and what reads has an identity, a key and a named party.
+func FuzzParsePSK(f *testing.F) {
+	for _, s := range []string{"owner:city=s3cret", "tenant/coach:c=0x6b65", "tenant/:x=k", "owner:x=0x", "::=="} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		id, k, err := parsePSK(s)
+		if err != nil {
+			if !errors.Is(err, ErrCredential) {
+				t.Fatalf("%q: %v is not ErrCredential", s, err)
+			}
+			return
+		}
+		if id == "" || len(k.Key) == 0 || k.Party.Name == "" {
+			t.Fatalf("%q read as %q %+v", s, id, k)
+		}
+	})
+}
