@@ -215,6 +215,16 @@ func (sc *Scenario) checkCommand(a Action) error {
 	if f[0] == "rollout" {
 		return sc.checkRollout(a, f[1:])
 	}
+	if f[0] == "as" {
+		parties := append([]string{lab.Anyone, sc.Owner}, sc.Tenants...)
+		switch {
+		case len(f) < 3:
+			return errAt(a.Pos, "%q: usage: as PARTY COMMAND ...", a.Line)
+		case !slices.Contains(parties, f[1]):
+			return errAt(a.Pos, "%q: no party %q (parties: %s)", a.Line, f[1], strings.Join(parties, ", "))
+		}
+		return sc.checkCommand(Action{Pos: a.Pos, Line: strings.Join(f[2:], " ")})
+	}
 	var help *lab.CommandHelp
 	for i := range lab.Commands {
 		if lab.Commands[i].Name == f[0] {

@@ -69,6 +69,10 @@ func TestParseErrorsNameTheLine(t *testing.T) {
 		{"endpoint dir", "dir: in}", "dir: sideways}", 16, "sideways"},
 		{"command", "do: [load d1 c, start d1 c]", "do: [load d1 c, begin d1 c]", 19, `unknown command "begin"`},
 		{"device in command", "start d1 c]", "start d9 c]", 19, `no device "d9"`},
+		{"party", "start d1 c]", "as z start d1 c]", 19, `no party "z"`},
+		{"command as a party", "start d1 c]", "as a start d9 c]", 19, `no device "d9"`},
+		{"as in a mapping", "do: [load d1 c, start d1 c]", "do: [load d1 c, {start: {device: d1, container: c, as: [a]}}]", 19, "as"},
+		{"remote URI", "steps:", "remotes: {7: http://x/}\nsteps:", 17, "not a coap:// URI"},
 		{"container in command", "start d1 c]", "start d1 x]", 19, `no container with uid "x"`},
 		{"duration", "wait: 2s", "wait: two seconds", 20, "must be a duration"},
 		{"state", "state: RUNNING", "state: RUNING", 22, `state "RUNING"`},
@@ -172,5 +176,24 @@ func TestRolloutActionsAndExpectations(t *testing.T) {
 		if _, err := parse(strings.Replace(base, tc.from, tc.to, 1)); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want %q", tc.to, err, tc.want)
 		}
+	}
+}
+
+func TestParseAsAndRemotes(t *testing.T) {
+	src := strings.Replace(base, "do: [load d1 c, start d1 c]", "do: [load d1 c, {start: {device: d1, container: c, as: a}}, as anyone delete d1 c]", 1)
+	src = strings.Replace(src, "steps:", "remotes: {7: coap://collector.localhost/coverage}\nsteps:", 1)
+	src = strings.Replace(src, "      - {container: d1/c, state: RUNNING}", "      - {refused: {container: d1/c, party: anyone, rule: own-containers}}", 1)
+	sc, err := parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sc.Steps[0].Do[1].Line + " | " + sc.Steps[0].Do[2].Line; got != "as a start d1 c | as anyone delete d1 c" {
+		t.Fatalf("actions: %q", got)
+	}
+	if sc.Remotes[7] != "coap://collector.localhost/coverage" {
+		t.Fatalf("remotes: %v", sc.Remotes)
+	}
+	if e := sc.Steps[0].Expect[0]; e.Kind != "refused" || e.Party != "anyone" || e.Rule != "own-containers" || e.Container != "c" {
+		t.Fatalf("expectation: %+v", e)
 	}
 }
