@@ -26,7 +26,9 @@ type secureRig struct {
 	seq      uint64 // the last sequence number installed: the device's numbering is device-wide
 }
 
-var rigKeys = map[string][]byte{"city-id": []byte("city-key-0123456"), "coach-id": []byte("coach-key-012345"), "stats-id": []byte("stats-key-012345")}
+// rigKeys are the DTLS listener's keys; "ghost-id" has a key but the
+// device knows no party for it.
+var rigKeys = map[string][]byte{"city-id": []byte("city-key-0123456"), "coach-id": []byte("coach-key-012345"), "stats-id": []byte("stats-key-012345"), "ghost-id": []byte("ghost-key-012345")}
 
 func newSecureRig(t testing.TB) *secureRig {
 	t.Helper()
@@ -136,6 +138,7 @@ func TestTenantsManageOnlyTheirOwn(t *testing.T) {
 		{"anyone", codes.POST, "/device-id/", "mine", codes.Unauthorized},
 		{"coach", codes.POST, "/bpf/exec/0", "", codes.Forbidden},
 		{"coach", codes.POST, "/device-id/", "mine", codes.Forbidden},
+		{"ghost", codes.POST, "/containers/coach", "stop", codes.Unauthorized},
 	} {
 		resp := r.as(tc.party, tc.code, tc.path, []byte(tc.body))
 		if resp.Code != tc.want {
@@ -152,7 +155,7 @@ func TestTenantsManageOnlyTheirOwn(t *testing.T) {
 	}
 	var refused uint64
 	r.do(func() { refused = r.d.Refusals() })
-	if refused != 13 || r.count(KindRefused) != 13 {
+	if refused != 14 || r.count(KindRefused) != 14 {
 		t.Errorf("refusals %d, events %d", refused, r.count(KindRefused))
 	}
 	if log := r.log(KindRefused); !strings.Contains(log, "refused: tenant stats POST /containers/coach (4.03, rule own-containers: a tenant may manage only its own containers)") {

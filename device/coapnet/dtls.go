@@ -147,6 +147,10 @@ func PeerSession(w mux.ResponseWriter) (Session, bool) {
 // identity: the lab acting as a party, or a test.
 type SecureClient struct {
 	cc *client.Conn
+	// guard refuses to wrap the session's message ids within
+	// EXCHANGE_LIFETIME: go-coap's DTLS server keeps a response cache per
+	// session as its UDP server does (DESIGN §10).
+	guard midGuard
 }
 
 // DialDTLS opens a session to addr (host:port) as identity with key; a
@@ -182,6 +186,9 @@ func DialDTLS(ctx context.Context, addr, identity string, key []byte) (*SecureCl
 
 // Request sends one confirmable request over the session.
 func (c *SecureClient) Request(ctx context.Context, path string, code codes.Code, cf message.MediaType, body []byte, opts ...message.Option) (*Response, error) {
+	if err := c.guard.take(time.Now()); err != nil {
+		return nil, err
+	}
 	req := c.cc.AcquireMessage(ctx)
 	defer c.cc.ReleaseMessage(req)
 	tok, err := newToken()
