@@ -65,6 +65,21 @@ func newSecureRig(t testing.TB) *secureRig {
 	return r
 }
 
+// redial replaces every party's DTLS session with a new one.
+func (r *secureRig) redial() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for id, key := range rigKeys {
+		c, err := coapnet.DialDTLS(ctx, r.dtls.Addr().String(), id, key)
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		name := strings.TrimSuffix(id, "-id")
+		r.sessions[name].Close()
+		r.sessions[name] = c
+	}
+}
+
 // as sends a request as a party: "anyone" over plain CoAP, the others over
 // their DTLS session.
 func (r *secureRig) as(party string, code codes.Code, path string, body []byte, opts ...message.Option) *coapnet.Response {
@@ -261,8 +276,12 @@ func FuzzDTLSRequests(f *testing.F) {
 	boundTriggers(r.suitRig)
 	r.install("coach", "coach")
 	r.install("stats", "stats")
+	execs := 0
 	f.Fuzz(func(t *testing.T, party, method, path byte, payload, action []byte) {
 		r.t = t
+		if execs++; execs%fuzzPeerRequests == 0 {
+			r.redial() // a fresh session: see fuzzPeerRequests
+		}
 		code := codes.Code(1 + method%4)
 		p := paths[int(path)%len(paths)]
 		who := parties[int(party)%len(parties)]

@@ -129,6 +129,27 @@ func boundTriggers(sr *suitRig) {
 	})
 }
 
+// fuzzPeerRequests is how many requests a fuzz target sends from one client
+// socket before it takes a new one. go-coap's server keeps every response to
+// a peer for EXCHANGE_LIFETIME (247 s) and scans that cache on each of its
+// datagrams: a fuzzer sending a thousand requests a second from one socket
+// made every exchange slower than the last until the fuzzing process looked
+// hung (DESIGN §10). A new socket is a new peer with an empty cache.
+const fuzzPeerRequests = 500
+
+// rotate gives the rig a fresh client socket every fuzzPeerRequests calls.
+func (c *coapRig) rotate(n *int) {
+	if *n++; *n%fuzzPeerRequests != 0 {
+		return
+	}
+	cli, err := coapnet.Listen("127.0.0.1:0", nil, coapnet.Options{})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.cli.Close()
+	c.cli = cli
+}
+
 // FuzzCoAPResources sends any payload with any method to every resource of a
 // device over its real socket: the device answers, never panics, and keeps
 // running its container.
@@ -143,8 +164,10 @@ func FuzzCoAPResources(f *testing.F) {
 	boundTriggers(c.suitRig)
 	c.load(spec{uid: "coach", src: heartbeatSrc, grants: []string{"heartbeat"}})
 	c.do(func() { _ = c.d.Start("coach") })
+	execs := 0
 	f.Fuzz(func(t *testing.T, method, path byte, payload, action []byte) {
 		c.t = t
+		c.rotate(&execs)
 		code := codes.Code(1 + method%4)
 		p := paths[int(path)%len(paths)]
 		var opts []message.Option
