@@ -65,7 +65,7 @@ func Device(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: tinylab device [--listen ADDR] [--dtls ADDR] [--board B] [--runtime bpf|wasm|any] [--trust KEY.pub ...] [--tenant NAME=KEY.pub ...] [--owner KEY.pub ...]")
-		fmt.Fprintln(stderr, "                      [--psk PARTY:ID=KEY ...] [--keys FILE] [--repo URI ...] [--remote NAME=URI ...] [--insecure] [--state DIR] [--count N] [--id NAME]")
+		fmt.Fprintln(stderr, "                      [--psk PARTY:ID=KEY ...] [--keys FILE] [--repo URI ...] [--remote N=URI ...] [--insecure] [--state DIR] [--count N] [--id NAME]")
 		fmt.Fprintln(stderr, "                      [--sensor NAME=CLASS[:MODEL][@ID] ...] [--actuator NAME=CLASS[@ID] ...] [--seq-per-container]")
 		fmt.Fprintln(stderr, "                      [--rd coap://HOST:PORT [--rd-lt SECONDS] [--ep NAME] [--rd-absolute]]")
 		fmt.Fprintln(stderr, "Runs virtual boards headless in real time and prints their events. The first lines are the devices' URIs,")
@@ -94,7 +94,7 @@ func Device(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&psks, "psk", "DTLS credential PARTY:ID=KEY: owner:ID=KEY or tenant/NAME:ID=KEY (repeatable)")
 	fs.Var(&tenants, "tenant", "SUIT signer NAME=KEY.pub: trusted, and what it signs is tenant NAME's (repeatable)")
 	fs.Var(&repos, "repo", "update repository coap://HOST:PORT anyone may trigger updates from (repeatable)")
-	fs.Var(&remotes, "remote", "remote peer NAME=coap://HOST:PORT/PATH for container endpoints remote:NAME (repeatable)")
+	fs.Var(&remotes, "remote", "remote peer N=coap://HOST:PORT/PATH: where container endpoints remote:N send (repeatable)")
 	fs.Var(&trust, "trust", "SUIT manifest signer to trust (PEM or 32-byte hex Ed25519; repeatable)")
 	fs.Var(&owners, "owner", "container token issuer (PEM or hex Ed25519; repeatable)")
 	fs.Var(&sensors, "sensor", "a sensor, `NAME=CLASS[:MODEL][@ID]` (model script, walk or counter; repeatable)")
