@@ -58,7 +58,7 @@ func workshopBlocks(t *testing.T) []fenced {
 var listenLine = regexp.MustCompile(`^tinylab (repo|device) --listen (\S+) .*&$`)
 
 // expectComment is a GET whose trailing comment says what its answer contains.
-var expectComment = regexp.MustCompile(`^(coap-client-notls -m get .*?)\s+#\s+(.+)$`)
+var expectComment = regexp.MustCompile(`^(coap-client-(?:notls|openssl) -m get .*?)\s+#\s+(.+)$`)
 
 // workshopScript turns the workshop's shell blocks into one script, each
 // command as the README writes it. It only adds waiting: after a server is
@@ -99,7 +99,7 @@ expect() { want=$1; shift; i=0; while :; do out=$(timeout 10 "$@" 2>&1) || true
 // tampered code. The README's ports are swapped for free ones; nothing else
 // changes, so the test fails when the README and tinylab disagree.
 func TestREADMEWorkshop(t *testing.T) {
-	for _, tool := range []string{"coap-client-notls", "clang-19", "wasm-ld-19", "timeout", "dd"} {
+	for _, tool := range []string{"coap-client-notls", "coap-client-openssl", "clang-19", "wasm-ld-19", "timeout", "dd"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("%s is not installed (libcoap3-bin, clang-19, lld-19, coreutils); the workshop needs it", tool)
 		}
