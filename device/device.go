@@ -50,6 +50,10 @@ type Config struct {
 	// Resolve maps the hosts of update URIs to addresses (nil: the system
 	// resolver); the lab names its repository so transcripts repeat.
 	Resolve coapnet.Resolver
+	// ResolveInWorld says Resolve never blocks (the lab's own names, IP
+	// addresses): updates resolve in the world, deterministically, instead
+	// of off it.
+	ResolveInWorld bool
 	// Access is who may manage the device (access.go, device/authz).
 	Access Access
 	// Remotes maps remote endpoint ids (peer_endpoint of a remote peer) to

@@ -69,11 +69,14 @@ func (c *Container) sendRemote(n uint32, data []byte) string {
 		tgt, err := d.resolve(t, r.uri)
 		var resp *coapnet.Response
 		if err == nil {
+			// the task resumes after the datagram's air time, in the
+			// future, so its order never depends on the wall time it took
+			air := d.cfg.Energy.Airtime(len(body) + radioOverhead)
 			werr := t.Await(func() time.Duration {
 				ctx, cancel := context.WithTimeout(t.Context(), notifyWait)
 				defer cancel()
 				resp, err = s.Notify(ctx, tgt, body)
-				return 0
+				return air
 			})
 			if werr != nil {
 				return

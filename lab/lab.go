@@ -341,7 +341,7 @@ func (l *Lab) AddDevice(spec DeviceSpec) (*Node, error) {
 	cfg := device.Config{
 		ID: spec.ID, Board: board, Seed: l.opts.Seed ^ hashString(spec.ID), Peers: spec.Peers,
 		UpstreamSigning: spec.UpstreamSigning, SeqPerContainer: spec.SeqPerContainer, Watchdog: spec.Watchdog, Restart: spec.Restart, PinRuntime: spec.Runtime,
-		BlockSize: l.opts.BlockSize, Resolve: l.resolve, Runtimes: l.opts.Runtimes,
+		BlockSize: l.opts.BlockSize, Resolve: l.resolve, ResolveInWorld: !l.opts.Names, Runtimes: l.opts.Runtimes,
 		Owners: slices.Clone(spec.Owners), Trust: slices.Clone(spec.Trust),
 		Access: l.access(spec.Credentials), Remotes: maps.Clone(spec.Remotes),
 	}

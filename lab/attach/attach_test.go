@@ -22,7 +22,7 @@ import (
 // real time (paced) as `tinylab device` processes do, on loopback.
 func fleet(t testing.TB, n int) *lab.Lab {
 	t.Helper()
-	l, err := lab.New(lab.Options{Seed: 1, Mode: sim.Fast})
+	l, err := lab.New(lab.Options{Seed: 1, Mode: sim.Fast, Insecure: true}) // attach manages over plain CoAP: the demo mode
 	if err != nil {
 		t.Fatal(err)
 	}

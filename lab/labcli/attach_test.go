@@ -15,7 +15,7 @@ import (
 // TestAttachCommands drives the attach command line: list, a GET over
 // CoAP, a command the device refuses, and a line that is no command.
 func TestAttachCommands(t *testing.T) {
-	l, err := lab.New(lab.Options{Mode: sim.Paced})
+	l, err := lab.New(lab.Options{Mode: sim.Paced, Insecure: true}) // attach manages over plain CoAP: the demo mode
 	if err != nil {
 		t.Fatal(err)
 	}
