@@ -191,7 +191,7 @@ func (d *Device) serve(w mux.ResponseWriter, r *mux.Message, p authz.Party, path
 	case path == "/suit/manifest" && (method == codes.POST || method == codes.PUT):
 		d.answerUpdate(w, d.SubmitManifest(body))
 	case path == "/suit/status" && method == codes.GET:
-		encode(w, r, codes.Content, d.statusDoc(), d.statusText)
+		encode(w, r, codes.Content, d.statusDoc(), d.statusText, d.observe(w, r, statusPath, "", p)...)
 	case path == "/containers" && method == codes.GET:
 		d.serveList(w, r, p)
 	case strings.HasPrefix(path, "/containers/"):
@@ -228,7 +228,7 @@ func (d *Device) links() string {
 		`</riot/board>;ct=0`,
 		`</suit/trigger>;rt="suit.trigger"`,
 		`</suit/manifest>;rt="suit.manifest"`,
-		`</suit/status>;ct="60 50"`,
+		`</suit/status>;ct="60 50";obs`,
 		`</containers>;ct="60 50 0";obs`,
 		`</bpf/exec/0>`, `</bpf/exec/1>`,
 		`</container/>;rt="tinycontainer"`,
@@ -298,6 +298,9 @@ func (d *Device) statusDoc() statusDoc {
 		Progress: progressDoc{Done: s.Done, Total: s.Total, Component: s.Component},
 	}
 }
+
+// statusPath is SUIT's status resource, observable like the container list.
+const statusPath = "/suit/status"
 
 func (d *Device) statusText() string {
 	s := d.statusDoc()

@@ -27,7 +27,8 @@ const conEvery = 4
 const conTimeout = 12 * time.Second
 
 // observers are the RFC 7641 registrations on /containers and
-// /containers/{uid}. Notifications go out on each state change and heartbeat,
+// /containers/{uid}, notified on each state change and heartbeat, and on
+// /suit/status, notified on each SUIT check and result. Notifications go out
 // non-confirmable except every conEvery-th: a stream must not ride
 // long-lived CON exchanges.
 type observers struct {
@@ -55,7 +56,7 @@ func (o *observers) update(d *Device, w mux.ResponseWriter, r *mux.Message, path
 	peer := conn.RemoteAddr().String()
 	was := false
 	for i, ob := range o.list {
-		if ob.conn.RemoteAddr().String() == peer && ob.uid == uid {
+		if ob.conn.RemoteAddr().String() == peer && ob.path == path && ob.uid == uid {
 			o.list = append(o.list[:i], o.list[i+1:]...)
 			was = true
 			break
@@ -72,7 +73,11 @@ func (o *observers) update(d *Device, w mux.ResponseWriter, r *mux.Message, path
 	}
 	ob := &observer{conn: conn, token: append(message.Token(nil), tok...), path: path, uid: uid, seq: 2, cf: cf, lastMID: -1, party: p}
 	o.list = append(o.list, ob)
-	d.emit(CoAP{Dir: "in", Method: "GET", Path: path, Code: "observing: notifications on state changes and heartbeats", Peer: peer})
+	what := "observing: notifications on state changes and heartbeats"
+	if path == statusPath {
+		what = "observing: notifications on each SUIT check and result"
+	}
+	d.emit(CoAP{Dir: "in", Method: "GET", Path: path, Code: what, Peer: peer})
 	buf := make([]byte, 4)
 	n, _ := message.EncodeUint32(buf, ob.seq)
 	return []message.Option{{ID: message.Observe, Value: buf[:n]}}
@@ -111,18 +116,27 @@ func (o *observers) notify(d *Device, p Payload) {
 		return
 	}
 	var uid string
+	suit := false
 	switch e := p.(type) {
 	case StateChange:
 		uid = e.Container
 	case Heartbeat:
 		uid = e.Container
+	case SuitStep, SuitResult:
+		suit = true
 	default:
 		return
 	}
 	var kept []*observer
 	for _, ob := range o.list {
-		if ob.uid != "" && ob.uid != uid {
+		if (ob.path == statusPath) != suit || ob.uid != "" && ob.uid != uid {
 			kept = append(kept, ob)
+			continue
+		}
+		if suit {
+			if ob.send(d, d.statusDoc(), d.statusText) == nil {
+				kept = append(kept, ob)
+			}
 			continue
 		}
 		if sc, ok := p.(StateChange); ok && ob.uid != "" && sc.To == Empty {
@@ -130,17 +144,21 @@ func (o *observers) notify(d *Device, p Payload) {
 			ob.gone(d, "container "+sc.Container+" deleted: "+sc.Reason)
 			continue
 		}
-		var v any
+		var list []ContainerInfo
 		if ob.uid == "" {
-			v = d.listFor(ob.party)
+			list = d.listFor(ob.party)
 		} else if c := d.container(ob.uid); c != nil {
-			v = c.Info()
+			list = []ContainerInfo{c.Info()}
 		} else if sc, ok := p.(StateChange); ok {
-			v = ContainerInfo{UID: sc.Container, State: sc.To.String(), Reason: sc.Reason}
+			list = []ContainerInfo{{UID: sc.Container, State: sc.To.String(), Reason: sc.Reason}}
 		} else {
 			continue
 		}
-		if ob.send(d, v) == nil {
+		var v any = list
+		if ob.uid != "" {
+			v = list[0]
+		}
+		if ob.send(d, v, func() string { return containersText(list) }) == nil {
 			kept = append(kept, ob)
 		}
 	}
@@ -161,7 +179,7 @@ func (ob *observer) gone(d *Device, why string) {
 	d.emit(CoAP{Dir: "out", Method: "notify", Path: ob.path, Code: "4.04 Not Found: observation ended", Peer: ob.conn.RemoteAddr().String()})
 }
 
-func (ob *observer) send(d *Device, v any) error {
+func (ob *observer) send(d *Device, v any, plain func() string) error {
 	var b []byte
 	var err error
 	cf := ob.cf
@@ -169,11 +187,7 @@ func (ob *observer) send(d *Device, v any) error {
 	case message.AppJSON:
 		b, err = json.Marshal(v)
 	case message.TextPlain:
-		if list, ok := v.([]ContainerInfo); ok {
-			b = []byte(containersText(list))
-		} else {
-			b = []byte(containersText([]ContainerInfo{v.(ContainerInfo)}))
-		}
+		b = []byte(plain())
 	default:
 		b, err = cborEnc.Marshal(v)
 	}

@@ -1,6 +1,7 @@
 package device
 
 import (
+	"encoding/json"
 	"net"
 	"testing"
 	"time"
@@ -241,3 +242,56 @@ func TestObserveMessages(t *testing.T) {
 }
 
 func hasObserve(m message.Message) bool { _, ok := observeOf(m); return ok }
+
+// TestObserveSuitStatus: /suit/status is observable (RFC 7641) as the
+// container list is: each check of an update and its result are notified, the
+// last notification carrying the stored sequence number and SUIT_OK.
+func TestObserveSuitStatus(t *testing.T) {
+	c := newCoAPRig(t)
+	p := newRawPeer(t, c.sock.Addr())
+	p.get(message.Confirmable, "st", "/suit/status", 0, int(message.AppJSON))
+	first := p.must("registration")
+	obs, ok := observeOf(first)
+	if first.Code != codes.Content || !ok {
+		t.Fatalf("registration answer: %v, observe %v", first.Code, ok)
+	}
+	uri := c.publish(release{s: spec{uid: "coach", src: heartbeatSrc, grants: []string{"heartbeat"}}, seq: 1})
+	if res := c.update(uri); res.Code != 0 {
+		t.Fatalf("update: %+v", res)
+	}
+	var last message.Message
+	n := 0
+	for {
+		m, ok := p.recv(300 * time.Millisecond)
+		if !ok {
+			break
+		}
+		v, has := observeOf(m)
+		if !has || string(m.Token) != "st" {
+			t.Fatalf("notification %d: observe %v, token %q", n, has, m.Token)
+		}
+		if m.Type == message.Confirmable {
+			p.send(message.Message{Type: message.Acknowledgement, Code: codes.Empty, MessageID: m.MessageID})
+		}
+		// A confirmable notification travels off the world and may arrive
+		// after newer ones: a client keeps the freshest (RFC 7641 §3.4).
+		if v <= obs {
+			t.Logf("stale notification %d after %d (%v)", v, obs, m.Type)
+			continue
+		}
+		obs, last = v, m
+		n++
+	}
+	if n < 5 {
+		t.Fatalf("%d notifications for a whole update, want one per check and the result", n)
+	}
+	var doc struct {
+		SeqNo uint64 `json:"seq_no"`
+		Last  struct {
+			Result string `json:"result"`
+		} `json:"last"`
+	}
+	if err := json.Unmarshal(last.Payload, &doc); err != nil || doc.SeqNo != 1 || doc.Last.Result != "SUIT_OK" {
+		t.Fatalf("last notification %s (%v): want seq_no 1 and SUIT_OK", last.Payload, err)
+	}
+}

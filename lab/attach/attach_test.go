@@ -128,6 +128,8 @@ func TestAttachFollowsCommandsAndReachability(t *testing.T) {
 	if r := remote(a, "bench-1"); r.Board != "native" || !r.Live || r.Suit.Last.Result != "SUIT_OK" || r.Suit.SeqNo != 1 {
 		t.Fatalf("bench-1: %+v", r)
 	}
+	// a tinylab device grants both observations: nothing is polled
+	eventually(t, 3*time.Second, "bench-1 observed on /containers and /suit/status", func() bool { return remote(a, "bench-1").Observing })
 	// a command over CoAP; the state change comes back by itself
 	must(t, a.Command(context.Background(), "bench-1", "stop", "coach"))
 	eventually(t, 3*time.Second, "coach READY on bench-1", func() bool { return stateOf(remote(a, "bench-1"), "coach") == "READY" })
