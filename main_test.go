@@ -58,6 +58,7 @@ func TestScripts(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"coapwait": coapWait,
 			"waitfile": waitFile,
+			"portfree": portFree,
 		},
 	})
 }
@@ -70,6 +71,27 @@ func freeUDPPort() (int, error) {
 	}
 	defer c.Close()
 	return c.LocalAddr().(*net.UDPAddr).Port, nil
+}
+
+// portFree waits until a loopback UDP port is free again (a killed
+// server has closed its socket), for at most 15 seconds: kill only sends the
+// signal, and a server restarted on the port too early fails to bind while
+// clients still reach the old one.
+//
+//	portfree PORT
+func portFree(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: portfree PORT")
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := net.ListenPacket("udp", "127.0.0.1:"+args[0]); err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	ts.Fatalf("UDP port %s is still in use after 15 s", args[0])
 }
 
 // coapWait polls a CoAP resource with libcoap's coap-client until its
