@@ -15,9 +15,10 @@ import (
 // beside the lab's own: they outlive rebuilds of the lab (they are not the
 // scenario's), run in real time, and their reports join the event log.
 type remotes struct {
-	a    *attach.Attacher
-	udp  *attach.UDP
-	stop context.CancelFunc
+	a      *attach.Attacher
+	udp    *attach.UDP
+	secure *attach.DTLS // coaps:// devices, as one party (nil: none)
+	stop   context.CancelFunc
 
 	// own is set when rd is the UI's own gateway: the scenario's devices it
 	// lists are not attached again
@@ -31,13 +32,17 @@ type remotes struct {
 
 // attachRemotes follows the devices at uris and, when rd is set, those the
 // RD lists (looked at again every 5 s).
-func attachRemotes(rd string, own bool, uris []string) (*remotes, error) {
+func attachRemotes(rd string, own bool, uris []string, secure *attach.DTLS) (*remotes, error) {
 	udp, err := attach.NewUDP("0.0.0.0:0")
 	if err != nil {
 		return nil, err
 	}
-	r := &remotes{udp: udp, said: map[string]bool{}, own: own}
-	r.a = attach.New(attach.Options{Dialer: udp, OnEvent: func(e device.Event) {
+	r := &remotes{udp: udp, secure: secure, said: map[string]bool{}, own: own}
+	dialer := attach.Schemes{"coap": udp}
+	if secure != nil {
+		dialer["coaps"] = secure
+	}
+	r.a = attach.New(attach.Options{Dialer: dialer, OnEvent: func(e device.Event) {
 		r.mu.Lock()
 		r.events = append(r.events, e)
 		r.mu.Unlock()
@@ -168,4 +173,7 @@ func (r *remotes) close() {
 	}
 	r.a.Close()
 	r.udp.Close()
+	if r.secure != nil {
+		r.secure.Close()
+	}
 }

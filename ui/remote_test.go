@@ -37,7 +37,7 @@ func TestAttachedDevicesShowBesideTheScenarios(t *testing.T) {
 	}
 	src := newLive(sc, nil, 100)
 	defer src.close()
-	if src.remote, err = attachRemotes("", false, []string{n.URI()}); err != nil {
+	if src.remote, err = attachRemotes("", false, []string{n.URI()}, nil); err != nil {
 		t.Fatal(err)
 	}
 	src.build(0, "building")()
@@ -86,7 +86,7 @@ func TestTheUIsGatewayTakesTheRoom(t *testing.T) {
 	}
 	defer gw.Close()
 	src.build(0, "building")()
-	if src.remote, err = attachRemotes(uri, true, nil); err != nil {
+	if src.remote, err = attachRemotes(uri, true, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	other, err := lab.New(lab.Options{Mode: sim.Paced})

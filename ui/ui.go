@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/colorprofile"
 
 	"tinylab/device"
+	"tinylab/lab/attach"
 	"tinylab/ui/theme"
 )
 
@@ -24,6 +25,9 @@ type Options struct {
 	// those a CoRE Resource Directory lists, and those at these URIs.
 	RD     string
 	Attach []string
+	// Secure reaches coaps:// devices among them as one party (nil: only
+	// coap:// ones can be attached).
+	Secure *attach.DTLS
 	// Gateway serves the lab's gateway endpoint at this address: an RD the
 	// room's devices register with (shown beside the scenario's unless RD
 	// names another), the collector, and /lab/devices.
@@ -60,7 +64,7 @@ func Run(scenario string, opts Options) error {
 		}
 	}
 	if rd != "" || len(opts.Attach) > 0 {
-		if l.remote, err = attachRemotes(rd, own, opts.Attach); err != nil {
+		if l.remote, err = attachRemotes(rd, own, opts.Attach, opts.Secure); err != nil {
 			l.close()
 			return err
 		}

@@ -3,9 +3,11 @@ package coapnet
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"time"
 
 	piondtls "github.com/pion/dtls/v3"
@@ -226,3 +228,24 @@ func (c *SecureClient) Done() <-chan struct{} { return c.cc.Done() }
 
 // Close ends the session.
 func (c *SecureClient) Close() { _ = c.cc.Close() }
+
+// Conn is the session's go-coap connection, for what Request does not do
+// (Observe, Ping).
+func (c *SecureClient) Conn() *client.Conn { return c.cc }
+
+// ParseKey reads a PSK as coap-client-openssl -k takes it (its text is the
+// key), or in hex after 0x: how every tinylab command takes keys.
+func ParseKey(key string) ([]byte, error) {
+	h, isHex := strings.CutPrefix(key, "0x")
+	if !isHex {
+		if key == "" {
+			return nil, errors.New("the key is empty")
+		}
+		return []byte(key), nil
+	}
+	b, err := hex.DecodeString(h)
+	if err != nil || len(b) == 0 {
+		return nil, errors.New("the key after 0x is not hex")
+	}
+	return b, nil
+}

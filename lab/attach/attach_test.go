@@ -22,7 +22,14 @@ import (
 // real time (paced) as `tinylab device` processes do, on loopback.
 func fleet(t testing.TB, n int) *lab.Lab {
 	t.Helper()
-	l, err := lab.New(lab.Options{Seed: 1, Mode: sim.Fast, Insecure: true}) // attach manages over plain CoAP: the demo mode
+	return fleetOf(t, n, true) // managed over plain CoAP: the demo mode
+}
+
+// fleetOf is fleet with DTLS on (insecure false): management needs a party's
+// credentials, plain CoAP reads only.
+func fleetOf(t testing.TB, n int, insecure bool) *lab.Lab {
+	t.Helper()
+	l, err := lab.New(lab.Options{Seed: 1, Mode: sim.Fast, Insecure: insecure})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,8 +26,9 @@ func Attach(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("attach", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: tinylab attach [--rd coap://HOST:PORT] [--record FILE] [--probe DURATION] [URI ...]")
+		fmt.Fprintln(stderr, "usage: tinylab attach [--rd coap://HOST:PORT] [--psk IDENTITY=KEY] [--record FILE] [--probe DURATION] [URI ...]")
 		fmt.Fprintln(stderr, "Follows devices in other processes or on other machines (given by address, or found in an RD),")
+		fmt.Fprintln(stderr, "coap:// ones over plain CoAP (read-only on a secure device), coaps:// ones over DTLS as --psk's party.")
 		fmt.Fprintln(stderr, "in real time, with Observe on /containers and /suit/status, and prints what they report.")
 		fmt.Fprintln(stderr, "Commands on standard input: start|stop|restart|delete NAME UID, update NAME MANIFEST-URI, get NAME PATH, list.")
 		fs.PrintDefaults()
@@ -35,6 +36,7 @@ func Attach(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	rd := fs.String("rd", "", "a CoRE Resource Directory to find devices in (looked at again every 5 s)")
 	record := fs.String("record", "", "write what the devices report to FILE (JSON Lines, for tinylab replay)")
 	probe := fs.Duration("probe", 2*time.Second, "how often each device is checked (and polled when it does not accept Observe)")
+	psk := fs.String("psk", "", "DTLS credentials for coaps:// devices: IDENTITY=KEY (KEY as coap-client-openssl -k takes it, or 0x and hex)")
 	uris, err := Parse(fs, args)
 	if err != nil {
 		return ParseExit(err)
@@ -67,7 +69,17 @@ func Attach(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer udp.Close()
-	a := attach.New(attach.Options{Dialer: udp, Probe: *probe, OnEvent: func(e device.Event) {
+	dialer := attach.Schemes{"coap": udp}
+	if *psk != "" {
+		sec, err := attach.ParsePSK(*psk)
+		if err != nil {
+			fmt.Fprintln(stderr, "tinylab attach: --psk:", err)
+			return 2
+		}
+		defer sec.Close()
+		dialer["coaps"] = sec
+	}
+	a := attach.New(attach.Options{Dialer: dialer, Probe: *probe, OnEvent: func(e device.Event) {
 		out.println(e.String())
 		if rec != nil {
 			recMu.Lock()

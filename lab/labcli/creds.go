@@ -3,7 +3,6 @@ package labcli
 import (
 	"bufio"
 	"bytes"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -44,13 +43,9 @@ func parsePSK(s string) (string, lab.PSK, error) {
 	default:
 		return "", lab.PSK{}, fmt.Errorf("%w: %q: the party is owner or tenant/NAME, not %q", ErrCredential, s, who)
 	}
-	k := []byte(key)
-	if h, isHex := strings.CutPrefix(key, "0x"); isHex {
-		b, err := hex.DecodeString(h)
-		if err != nil || len(b) == 0 {
-			return "", lab.PSK{}, fmt.Errorf("%w: %q: the key after 0x is not hex", ErrCredential, s)
-		}
-		k = b
+	k, err := coapnet.ParseKey(key)
+	if err != nil {
+		return "", lab.PSK{}, fmt.Errorf("%w: %q: %v", ErrCredential, s, err)
 	}
 	return id, lab.PSK{Party: p, Key: k}, nil
 }

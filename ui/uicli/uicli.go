@@ -11,12 +11,13 @@ import (
 	"github.com/charmbracelet/x/term"
 
 	"tinylab/device"
+	"tinylab/lab/attach"
 	"tinylab/scenarios"
 	"tinylab/ui"
 	"tinylab/ui/theme"
 )
 
-const usage = `usage: tinylab ui [NAME|FILE] [--seed N] [--speed X] [--theme contrast] [--rd coap://HOST:PORT] [--attach URI ...] [--gateway ADDR]
+const usage = `usage: tinylab ui [NAME|FILE] [--seed N] [--speed X] [--theme contrast] [--rd coap://HOST:PORT] [--attach URI ...] [--psk IDENTITY=KEY] [--gateway ADDR]
 
 Opens a scenario in the terminal UI: a built-in's name (tinylab scenarios
 lists them) or a scenario file. Without one it opens %s.
@@ -49,6 +50,11 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		attachURIs = append(attachURIs, v)
 		return nil
 	})
+	var secure *attach.DTLS
+	fs.Func("psk", "reach coaps:// devices among those attached as this party: IDENTITY=KEY (as coap-client-openssl -u/-k)", func(v string) (err error) {
+		secure, err = attach.ParsePSK(v)
+		return err
+	})
 	pos, err := parse(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -60,7 +66,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tinylab ui: one scenario at a time, got %d: %q\n", len(pos), pos)
 		return 2
 	}
-	opts := ui.Options{Speed: *speed, RD: *rd, Attach: attachURIs, Gateway: *gw}
+	opts := ui.Options{Speed: *speed, RD: *rd, Attach: attachURIs, Secure: secure, Gateway: *gw}
 	if opts.Theme, err = theme.Parse(*themeName); err != nil {
 		fmt.Fprintln(stderr, "tinylab ui:", err)
 		return 2
