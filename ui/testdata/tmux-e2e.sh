@@ -222,7 +222,7 @@ if command -v coap-client-notls >/dev/null; then
     "$bin" suit sign -k tenant.pem beat.suit -o repo/beat.suit >/dev/null
   )
   for i in 1 2 3; do
-    "$bin" device --listen 127.0.0.1:0 --board native --id "far-$i" --ep "far-$i" --rd "$gw" --rd-lt 30 \
+    "$bin" device --listen 127.0.0.1:0 --board native --id "far-$i" --ep "far-$i" --rd "$gw" --rd-lt 30 --insecure \
       --trust "$far/tenant.pem.pub" --owner "$far/owner.pem.pub" >"$far/far-$i.out" 2>&1 & pids+=($!)
   done
   far1=$(first_line "$far/far-1.out")
