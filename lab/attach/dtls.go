@@ -26,8 +26,11 @@ func (s Schemes) Dial(ctx context.Context, uri string) (Session, error) {
 		return nil, err
 	}
 	d, ok := s[u.Scheme]
-	if !ok {
-		return nil, fmt.Errorf("%s: no way to reach %s:// devices here (give a party's credentials for coaps://)", uri, u.Scheme)
+	switch {
+	case !ok && u.Scheme == "coaps":
+		return nil, errors.New("a coaps:// device needs a party's credentials (--psk IDENTITY=KEY)")
+	case !ok:
+		return nil, errors.New("not a coap:// URI")
 	}
 	return d.Dial(ctx, uri)
 }
