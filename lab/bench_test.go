@@ -161,20 +161,24 @@ func bigFleet(b *testing.B, n int) *Lab {
 	return l
 }
 
-// BenchmarkSnapshot10000 is the copy of the lab the UI takes each frame
-// (every device's summary, one device in full, the campaign with its map)
-// with 10,000 boards and a rollout under way.
-func BenchmarkSnapshot10000(b *testing.B) {
-	l := bigFleet(b, 10000)
-	defer l.Close()
-	if _, err := l.Exec("rollout app v2 --to box-* --canary 1% --waves 10%,100%"); err != nil {
-		b.Fatal(err)
-	}
-	must(b, l.Advance(context.Background(), 3*time.Second))
-	b.ResetTimer()
-	for range b.N {
-		if s := l.Snapshot("box-42"); s.Rollout == nil || len(s.Devices) != 10000 {
-			b.Fatal("no rollout in the snapshot")
-		}
+// BenchmarkSnapshot is the copy of the lab the UI takes each frame (the
+// device list, one device in full, the campaign with its map) with 1,000
+// and 10,000 boards and a rollout under way.
+func BenchmarkSnapshot(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("boards=%d", n), func(b *testing.B) {
+			l := bigFleet(b, n)
+			defer l.Close()
+			if _, err := l.Exec("rollout app v2 --to box-* --canary 1% --waves 10%,100%"); err != nil {
+				b.Fatal(err)
+			}
+			must(b, l.Advance(context.Background(), 3*time.Second))
+			b.ResetTimer()
+			for range b.N {
+				if s := l.Snapshot("box-42"); s.Rollout == nil || len(s.Devices) != n {
+					b.Fatal("no rollout in the snapshot")
+				}
+			}
+		})
 	}
 }

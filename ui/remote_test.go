@@ -44,7 +44,7 @@ func TestAttachedDevicesShowBesideTheScenarios(t *testing.T) {
 	name := strings.TrimPrefix(n.URI(), "coap://")
 	var f frame
 	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
-		f = src.frame("")
+		f = src.frame("", lab.AllRows)
 		if d := f.snap.Devices; len(d) == 2 && d[1].Remote == "live" {
 			break
 		}
@@ -53,7 +53,7 @@ func TestAttachedDevicesShowBesideTheScenarios(t *testing.T) {
 	if len(d) != 2 || d[0].ID != "board-1" || d[1].ID != name || d[1].Board != "native" || d[1].Remote != "live" {
 		t.Fatalf("devices: %+v", d)
 	}
-	if dt := src.frame(name).snap.Detail; dt == nil || dt.ID != name || dt.Board.Name != "native" || dt.Board.RAMSlotBytes != 2048 {
+	if dt := src.frame(name, lab.AllRows).snap.Detail; dt == nil || dt.ID != name || dt.Board.Name != "native" || dt.Board.RAMSlotBytes != 2048 {
 		t.Fatalf("detail of the attached device: %+v", dt)
 	}
 	msg := src.exec("get " + name + " /riot/board")()
@@ -62,7 +62,7 @@ func TestAttachedDevicesShowBesideTheScenarios(t *testing.T) {
 	}
 	n.Sock.Close()
 	for end := time.Now().Add(6 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
-		f = src.frame("")
+		f = src.frame("", lab.AllRows)
 		if strings.HasPrefix(f.snap.Devices[1].Remote, "unreachable since ") {
 			return
 		}
@@ -106,7 +106,7 @@ func TestTheUIsGatewayTakesTheRoom(t *testing.T) {
 	}
 	var f frame
 	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
-		f = src.frame("")
+		f = src.frame("", lab.AllRows)
 		if d := f.snap.Devices; len(d) == 2 && d[1].Remote == "live" {
 			break
 		}
