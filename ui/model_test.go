@@ -541,3 +541,60 @@ func TestReplayRollout(t *testing.T) {
 		}
 	}
 }
+
+// rowSource is a fleet that, as a live lab, summarises only the rows the UI
+// asks for; it records what was asked.
+type rowSource struct {
+	fakeSource
+	ids   []string
+	asked []lab.Rows
+}
+
+func (s *rowSource) frame(detail string, rows lab.Rows) frame {
+	s.asked = append(s.asked, rows)
+	from, to := rows.Clip(len(s.ids))
+	snap := lab.Snapshot{Speed: 1, IDs: s.ids, First: from}
+	for _, id := range s.ids[from:to] {
+		snap.Devices = append(snap.Devices, device.Summary{ID: id, Board: "nrf52dk", Powered: true, BatteryPermille: 870})
+	}
+	return frame{snap: snap}
+}
+
+// With 10,000 boards the UI asks for the rows it shows and a screenful
+// either side: a jump to the end shows the ids at once and their summaries
+// with the next frame; every frame stays a few screens of summaries.
+func TestDeviceListWindow(t *testing.T) {
+	src := &rowSource{}
+	for i := range 10000 {
+		src.ids = append(src.ids, fmt.Sprintf("box-%d", i+1))
+	}
+	m := newModel(src, theme.New(theme.Default, false), fixedNow)
+	m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
+	m.Update(frameMsg(src.frame(m.selID, m.devRows())))
+	m.focus = paneDevices
+	screen := func() string { return ansi.Strip(m.render()) }
+	if s := screen(); !strings.Contains(s, "▶ box-1 ") || !strings.Contains(s, "box-2 ") || !strings.Contains(s, "1/10000") {
+		t.Fatalf("first screen:\n%s", s)
+	}
+	m.Update(press("end"))
+	if s := screen(); !strings.Contains(s, "▶ box-10000 …") || !strings.Contains(s, "10000/10000") {
+		t.Fatalf("right after the jump:\n%s", s)
+	}
+	m.Update(frameMsg(src.frame(m.selID, m.devRows())))
+	if s := screen(); !strings.Contains(s, "▶ box-10000 ·  87%") || strings.Contains(s, "…") {
+		t.Fatalf("after the next frame:\n%s", s)
+	}
+	m.Update(press("up"))
+	if s := screen(); !strings.Contains(s, "▶ box-9999  ·  87%") {
+		t.Fatalf("a row up, before the next frame:\n%s", s)
+	}
+	h := m.lay.panes[paneDevices].h - 2
+	for _, r := range src.asked[1:] {
+		if r.Count != 3*h || r.From < 0 {
+			t.Errorf("asked for %+v with %d rows on screen", r, h)
+		}
+	}
+	if last := src.asked[len(src.asked)-1]; last.From+last.Count < 10000 {
+		t.Errorf("the last frame asked for %+v, short of the selection", last)
+	}
+}

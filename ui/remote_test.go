@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"tinylab/device"
 	"tinylab/device/cord"
 	"tinylab/lab"
 	"tinylab/lab/sim"
@@ -113,5 +114,43 @@ func TestTheUIsGatewayTakesTheRoom(t *testing.T) {
 	}
 	if d := f.snap.Devices; len(d) != 2 || d[0].ID != "board-1" || d[0].Remote != "" || d[1].ID != "laptop-7" || d[1].Remote != "live" {
 		t.Fatalf("devices: %+v", d)
+	}
+}
+
+// Attached devices come after the lab's: in the ids always, in the
+// summaries when the window reaches the lab's last row.
+func TestWithRemote(t *testing.T) {
+	labIDs := []string{"a", "b", "c"}
+	sums := func(ids ...string) []device.Summary {
+		var out []device.Summary
+		for _, id := range ids {
+			out = append(out, device.Summary{ID: id})
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		name   string
+		first  int
+		window []device.Summary
+		want   string
+	}{
+		{"the whole list", 0, sums("a", "b", "c"), "a b c r1 r2"},
+		{"a window at the end", 2, sums("c"), "c r1 r2"},
+		{"a window past the lab's rows", 3, nil, "r1 r2"},
+		{"a window before the end", 0, sums("a", "b"), "a b"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ids, devs := withRemote(lab.Snapshot{IDs: labIDs[:3:3], First: tt.first, Devices: tt.window}, sums("r1", "r2"))
+			var got []string
+			for _, d := range devs {
+				got = append(got, d.ID)
+			}
+			if strings.Join(ids, " ") != "a b c r1 r2" || strings.Join(got, " ") != tt.want {
+				t.Errorf("ids %v, rows %v, want rows %s", ids, got, tt.want)
+			}
+		})
+	}
+	if labIDs[0] != "a" || len(labIDs) != 3 {
+		t.Errorf("the lab's ids changed: %v", labIDs)
 	}
 }
