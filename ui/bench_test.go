@@ -22,14 +22,15 @@ import (
 // fleetLive builds the fleet built-in (1,000 boards, 2,000 containers)
 // behind a live source, played for a few virtual seconds so every
 // container has a state, counters and heartbeats.
-func fleetLive(b *testing.B) (*live, *model) { return fleetOf(b, 0) }
+func fleetLive(b *testing.B) (*live, *model) { return builtinLive(b, "fleet", 0) }
 
-// fleetOf is fleetLive with the fleet's count set to n boards (0 keeps it).
-func fleetOf(b *testing.B, n int) (*live, *model) {
+// builtinLive is fleetLive for the built-in name with its fleet's count set
+// to n boards (0 keeps it).
+func builtinLive(b *testing.B, name string, n int) (*live, *model) {
 	b.Helper()
-	sc, err := scenarios.Load("fleet")
+	sc, err := scenarios.Load(name)
 	if err != nil {
-		b.Skip("the fleet built-in is not there:", err)
+		b.Skip("the built-in is not there:", err)
 	}
 	if n > 0 {
 		for i := range sc.Devices {
@@ -56,14 +57,23 @@ func fleetOf(b *testing.B, n int) (*live, *model) {
 	return src, m
 }
 
-// BenchmarkFrameBoards is one UI frame of the fleet built-in at 1,000 and
-// 10,000 boards, end to end as the program takes it: the lab's snapshot of
-// the rows on screen, the model updated and the whole screen drawn
-// (160x48), with the selection in the middle of the list. The goal is 8 ms.
+// BenchmarkFrameBoards is one UI frame of the bad-release built-in at
+// 1,000 and 10,000 boards with its rollout under way, end to end as the
+// program takes it: the lab's snapshot (the rows on screen, the selected
+// board, the campaign and its map), the model updated and the whole screen
+// drawn (160x48), with the selection in the middle of the list. The goal is
+// 8 ms.
 func BenchmarkFrameBoards(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
 		b.Run(fmt.Sprintf("boards=%d", n), func(b *testing.B) {
-			src, m := fleetOf(b, n)
+			src, m := builtinLive(b, "bad-release", n)
+			l := src.runner().Lab()
+			if _, err := l.Exec("rollout thermo v2 --to box-* --canary 1% --waves 10%,50%,100% --halt-on 5% --pause 15s"); err != nil {
+				b.Fatal(err)
+			}
+			if err := l.Advance(context.Background(), 3*time.Second); err != nil {
+				b.Fatal(err)
+			}
 			m.selectDevice(n / 2)
 			m.fixScroll()
 			m.Update(frameMsg(src.frame(m.selID, m.devRows())))
@@ -74,8 +84,8 @@ func BenchmarkFrameBoards(b *testing.B) {
 				_ = m.View()
 			}
 			b.StopTimer()
-			if got := len(m.snap.IDs); got != n {
-				b.Fatalf("%d devices in the list, want %d", got, n)
+			if got := len(m.snap.IDs); got != n || m.snap.Rollout == nil || m.snap.Rollout.State.Over() {
+				b.Fatalf("%d devices in the list (want %d), rollout %v", got, n, m.snap.Rollout)
 			}
 		})
 	}
