@@ -161,20 +161,30 @@ func bigFleet(b *testing.B, n int) *Lab {
 	return l
 }
 
-// BenchmarkSnapshot10000 is the copy of the lab the UI takes each frame
-// (every device's summary, one device in full, the campaign with its map)
-// with 10,000 boards and a rollout under way.
-func BenchmarkSnapshot10000(b *testing.B) {
-	l := bigFleet(b, 10000)
-	defer l.Close()
-	if _, err := l.Exec("rollout app v2 --to box-* --canary 1% --waves 10%,100%"); err != nil {
-		b.Fatal(err)
-	}
-	must(b, l.Advance(context.Background(), 3*time.Second))
-	b.ResetTimer()
-	for range b.N {
-		if s := l.Snapshot("box-42"); s.Rollout == nil || len(s.Devices) != 10000 {
-			b.Fatal("no rollout in the snapshot")
+// BenchmarkSnapshot is the copy of the lab the UI takes each frame with
+// 1,000 and 10,000 boards and a rollout under way: the rows the device list
+// asks for (44 on screen of a 160x48 terminal and a screen either side, in
+// the middle of the fleet), one device in full, the campaign with its map;
+// and, beside it, the whole list (the gateway's /lab/devices).
+func BenchmarkSnapshot(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		l := bigFleet(b, n)
+		if _, err := l.Exec("rollout app v2 --to box-* --canary 1% --waves 10%,100%"); err != nil {
+			b.Fatal(err)
 		}
+		must(b, l.Advance(context.Background(), 3*time.Second))
+		for _, rows := range []struct {
+			name string
+			Rows
+		}{{"window", Rows{From: n/2 - 44, Count: 3 * 44}}, {"all", AllRows}} {
+			b.Run(fmt.Sprintf("boards=%d/rows=%s", n, rows.name), func(b *testing.B) {
+				for range b.N {
+					if s := l.SnapshotRows("box-42", rows.Rows); s.Rollout == nil || len(s.IDs) != n || s.Detail == nil {
+						b.Fatal("no rollout or no detail in the snapshot")
+					}
+				}
+			})
+		}
+		l.Close()
 	}
 }

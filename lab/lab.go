@@ -150,6 +150,7 @@ type Lab struct {
 	mu       sync.Mutex // the lab's own tables, for readers outside the world
 	nodes    []*Node
 	byID     map[string]*Node
+	ids      []string // every node's id, in order: appended to, never changed (snapshots share it)
 	parties  []*Party
 	owner    *Party
 	defs     map[string]*ContainerDef
@@ -403,6 +404,7 @@ func (l *Lab) AddDevice(spec DeviceSpec) (*Node, error) {
 	}
 	l.mu.Lock()
 	l.nodes = append(l.nodes, n)
+	l.ids = append(l.ids, spec.ID)
 	l.byID[spec.ID] = n
 	for _, def := range l.defs {
 		if def.Energy.EnergyUJ > 0 {

@@ -11,7 +11,10 @@
 //
 // Lab events reach the UI coalesced: a frame command, at most one in flight,
 // drains the UI's bus reader and takes one snapshot (30 times a second,
-// 20 when nothing moves), off the UI loop; Update only applies it. Anything
+// 20 when nothing moves), off the UI loop; Update only applies it. The
+// snapshot carries every device's id but summarises only the device list's
+// rows on screen and a screenful either side (model.devRows), so a frame
+// costs about the same with ten boards or ten thousand. Anything
 // that can take time — a lab command's CoAP exchange, a step's actions,
 // rebuilding the lab to go back a step — runs in a tea.Cmd and reports back
 // with a message. Update never blocks and never calls Program.Send.

@@ -24,7 +24,7 @@ type fakeSource struct {
 	comps  []string
 }
 
-func (s *fakeSource) frame(string) frame {
+func (s *fakeSource) frame(string, lab.Rows) frame {
 	if len(s.frames) == 0 {
 		return frame{}
 	}
@@ -148,7 +148,7 @@ func fixtureFrame() frame {
 		story.Steps = append(story.Steps, st)
 	}
 	return frame{
-		snap:   lab.Snapshot{Now: now, Mode: sim.Paced, Speed: 1, Devices: sums, Detail: &detail, Published: 4242},
+		snap:   lab.Snapshot{Now: now, Mode: sim.Paced, Speed: 1, IDs: []string{"bench-1", "bench-2", "kiosk"}, Devices: sums, Detail: &detail, Published: 4242},
 		events: events, story: story, dropped: 3,
 	}
 }
@@ -158,7 +158,7 @@ func fixtureModel(th *theme.Theme, w, h int) (*model, *fakeSource) {
 	src := &fakeSource{frames: []frame{fixtureFrame()}}
 	m := newModel(src, th, fixedNow)
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
-	m.Update(frameMsg(src.frame("")))
+	m.Update(frameMsg(src.frame("", lab.AllRows)))
 	return m, src
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 
+	"tinylab/lab"
 	"tinylab/ui/theme"
 )
 
@@ -147,7 +148,7 @@ func TestGoldenRolloutScreen(t *testing.T) {
 	for _, sz := range sizes {
 		t.Run(fmt.Sprintf("%dx%d", sz[0], sz[1]), func(t *testing.T) {
 			m, src := fixtureModel(theme.New(theme.Default, false), sz[0], sz[1])
-			f := src.frame("")
+			f := src.frame("", lab.AllRows)
 			v := haltedRollout(10000)
 			f.snap.Rollout = &v
 			m.Update(frameMsg(f))

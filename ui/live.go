@@ -10,6 +10,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"tinylab/device"
 	"tinylab/lab"
 	"tinylab/lab/sim"
 	"tinylab/scenarios"
@@ -167,7 +168,7 @@ func (s *live) ready() (*scenarios.Runner, tea.Cmd) {
 	return s.r, nil
 }
 
-func (s *live) frame(detail string) frame {
+func (s *live) frame(detail string, rows lab.Rows) frame {
 	start := time.Now()
 	s.mu.Lock()
 	r, rd, busy, err, fresh, sc := s.r, s.rd, s.busy, s.err, s.fresh, s.sc
@@ -180,9 +181,9 @@ func (s *live) frame(detail string) frame {
 		return f
 	}
 	f.events, f.dropped = rd.Read(0)
-	f.snap = r.Lab().Snapshot(detail)
+	f.snap = r.Lab().SnapshotRows(detail, rows)
 	if s.remote != nil {
-		f.snap.Devices = append(f.snap.Devices, s.remote.summaries()...)
+		f.snap.IDs, f.snap.Devices = withRemote(f.snap, s.remote.summaries())
 		if f.snap.Detail == nil && detail != "" {
 			f.snap.Detail = s.remote.detail(detail)
 		}
@@ -191,6 +192,24 @@ func (s *live) frame(detail string) frame {
 	f.story = storyOf(r.Scenario(), r)
 	f.took = time.Since(start)
 	return f
+}
+
+// withRemote puts the attached devices after the lab's in the device list:
+// their ids after the lab's (a new slice: the lab's is shared), and their
+// summaries after the window when it reaches the lab's last row.
+func withRemote(s lab.Snapshot, sums []device.Summary) ([]string, []device.Summary) {
+	if len(sums) == 0 {
+		return s.IDs, s.Devices
+	}
+	ids := make([]string, len(s.IDs), len(s.IDs)+len(sums))
+	copy(ids, s.IDs)
+	for _, d := range sums {
+		ids = append(ids, d.ID)
+	}
+	if s.First+len(s.Devices) == len(s.IDs) {
+		return ids, append(s.Devices, sums...)
+	}
+	return ids, s.Devices
 }
 
 // storyOf is the scenario as played so far.

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -108,13 +109,21 @@ func (m *model) Init() tea.Cmd {
 
 // frameCmd takes the next frame after delay, off the UI loop.
 func (m *model) frameCmd(delay time.Duration) tea.Cmd {
-	detail, src := m.selID, m.src
+	detail, rows, src := m.selID, m.devRows(), m.src
 	return func() tea.Msg {
 		if delay > 0 {
 			time.Sleep(delay)
 		}
-		return frameMsg(src.frame(detail))
+		return frameMsg(src.frame(detail, rows))
 	}
+}
+
+// devRows is the part of the device list the next frame summarises: the
+// rows on screen and a screenful either side, so scrolling shows summaries
+// at once; a jump farther shows ids until the next frame (see pane.Devices).
+func (m *model) devRows() lab.Rows {
+	h := max(m.lay.panes[paneDevices].h-2, 0)
+	return lab.Rows{From: max(m.devTop-h, 0), Count: 3 * h}
 }
 
 func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -234,11 +243,8 @@ func (m *model) followStory(evs []device.Event) {
 		}
 		ctr := device.ContainerOf(e.Data)
 		if m.follow {
-			for i := range m.snap.Devices {
-				if m.snap.Devices[i].ID == e.Device {
-					m.selID = e.Device
-					break
-				}
+			if slices.Contains(m.snap.IDs, e.Device) {
+				m.selID = e.Device
 			}
 			m.follow = false
 		}
@@ -251,39 +257,35 @@ func (m *model) followStory(evs []device.Event) {
 // followAbout selects what a step says it is about: DEVICE or DEVICE/UID.
 func (m *model) followAbout(about string) {
 	dev, uid, _ := strings.Cut(about, "/")
-	for i := range m.snap.Devices {
-		if m.snap.Devices[i].ID == dev {
-			if m.selID != dev {
-				m.selCtr = 0
-			}
-			m.selID, m.follow = dev, false
-			if uid != "" {
-				m.wantCtr, m.followCtr = uid, false
-			}
-			return
-		}
+	if !slices.Contains(m.snap.IDs, dev) {
+		return
+	}
+	if m.selID != dev {
+		m.selCtr = 0
+	}
+	m.selID, m.follow = dev, false
+	if uid != "" {
+		m.wantCtr, m.followCtr = uid, false
 	}
 }
 
 // resolveSelection finds the selected device's row (devices keep their id
 // across frames and rebuilds), defaulting to the first device.
 func (m *model) resolveSelection() {
-	devs := m.snap.Devices
-	if len(devs) == 0 {
+	ids := m.snap.IDs
+	if len(ids) == 0 {
 		m.selIdx = 0
 		return
 	}
-	if m.selIdx < len(devs) && devs[m.selIdx].ID == m.selID {
+	if m.selIdx < len(ids) && ids[m.selIdx] == m.selID {
 		return
 	}
-	for i := range devs {
-		if devs[i].ID == m.selID {
-			m.selIdx = i
-			return
-		}
+	if i := slices.Index(ids, m.selID); i >= 0 {
+		m.selIdx = i
+		return
 	}
-	m.selIdx = min(m.selIdx, len(devs)-1)
-	m.selID = devs[m.selIdx].ID
+	m.selIdx = min(m.selIdx, len(ids)-1)
+	m.selID = ids[m.selIdx]
 }
 
 // resolveContainer finds the selected container's row in the device pane
@@ -322,15 +324,15 @@ func (m *model) selectContainer(i int) {
 }
 
 func (m *model) selectDevice(i int) {
-	devs := m.snap.Devices
-	if len(devs) == 0 {
+	ids := m.snap.IDs
+	if len(ids) == 0 {
 		return
 	}
-	i = min(max(i, 0), len(devs)-1)
-	if devs[i].ID != m.selID {
+	i = min(max(i, 0), len(ids)-1)
+	if ids[i] != m.selID {
 		m.selCtr, m.ctrUID = 0, ""
 	}
-	m.selIdx, m.selID, m.follow, m.followCtr, m.wantCtr = i, devs[i].ID, false, false, ""
+	m.selIdx, m.selID, m.follow, m.followCtr, m.wantCtr = i, ids[i], false, false, ""
 }
 
 func (m *model) key(k tea.KeyPressMsg) tea.Cmd {
@@ -604,7 +606,7 @@ func (m *model) wheel(ms tea.Mouse) {
 // view.
 func (m *model) fixScroll() {
 	if h := m.lay.panes[paneDevices].h - 2; h > 0 {
-		m.devTop = pane.Scroll(m.devTop, m.selIdx, len(m.snap.Devices), h)
+		m.devTop = pane.Scroll(m.devTop, m.selIdx, len(m.snap.IDs), h)
 	}
 	if m.evFollow || m.log.count() == 0 {
 		m.evFollow = true

@@ -373,13 +373,13 @@ func TestReplay(t *testing.T) {
 	events := recordHello(t)
 	clock := time.Unix(0, 0)
 	r := newReplay(events, "hello.jsonl", 1, func() time.Time { return clock })
-	f := r.frame("board-1")
+	f := r.frame("board-1", lab.AllRows)
 	if f.snap.Now != 0 || len(f.story.Steps) != 5 {
 		t.Fatalf("first frame: now %v, %d steps", f.snap.Now, len(f.story.Steps))
 	}
 	// four seconds in: hello runs and beats
 	clock = clock.Add(4 * time.Second)
-	f = r.frame("board-1")
+	f = r.frame("board-1", lab.AllRows)
 	if f.snap.Detail == nil || len(f.snap.Detail.Containers) != 1 || f.snap.Detail.Containers[0].State != "RUNNING" {
 		t.Fatalf("at 4s: %+v", f.snap.Detail)
 	}
@@ -391,37 +391,37 @@ func TestReplay(t *testing.T) {
 	}
 	// n plays step 4 (the rest of step 3 at once)
 	r.next()
-	f = r.frame("board-1")
+	f = r.frame("board-1", lab.AllRows)
 	if f.story.Current != 3 || f.snap.Paused {
 		t.Errorf("after n: current step %d, paused %v", f.story.Current, f.snap.Paused)
 	}
 	// it holds at the end of step 4, as a live step does
 	clock = clock.Add(time.Minute)
-	f = r.frame("board-1")
+	f = r.frame("board-1", lab.AllRows)
 	if f.story.Current != 3 || !f.snap.Paused || f.story.Steps[3].State != pane.Held {
 		t.Errorf("at the end of step 4: current %d, paused %v, %s", f.story.Current, f.snap.Paused, f.story.Steps[3].State)
 	}
 	// p goes back before step 4, paused, and the log starts again
 	r.back()
-	f = r.frame("board-1")
+	f = r.frame("board-1", lab.AllRows)
 	if !f.restart || f.story.Current != 2 || !f.snap.Paused {
 		t.Errorf("after p: restart %v, current %d, paused %v", f.restart, f.story.Current, f.snap.Paused)
 	}
 	// space plays to the end; the replay then pauses and says so
 	r.playPause()
 	clock = clock.Add(time.Hour)
-	f = r.frame("board-1")
+	f = r.frame("board-1", lab.AllRows)
 	if !f.snap.Paused || f.busy == "" || f.story.Played() != 5 {
 		t.Errorf("at the end: paused %v, busy %q, played %d", f.snap.Paused, f.busy, f.story.Played())
 	}
 	if f.snap.Detail == nil || len(f.snap.Detail.Containers) != 0 {
 		t.Errorf("hello was deleted but the fold holds %+v", f.snap.Detail)
 	}
-	if r.next(); r.frame("board-1").story.Played() != 5 {
+	if r.next(); r.frame("board-1", lab.AllRows).story.Played() != 5 {
 		t.Error("n past the last step changed the story")
 	}
 	r.reset()
-	f = r.frame("board-1")
+	f = r.frame("board-1", lab.AllRows)
 	if !f.restart || f.story.Current != -1 || len(f.events) != 0 {
 		t.Errorf("after r: restart %v, current %d, %d events", f.restart, f.story.Current, len(f.events))
 	}
@@ -454,7 +454,7 @@ func TestReplayRenders(t *testing.T) {
 	for _, sz := range sizes {
 		m.Update(tea.WindowSizeMsg{Width: sz[0], Height: sz[1]})
 		for range 5 {
-			m.Update(frameMsg(src.frame(m.selID)))
+			m.Update(frameMsg(src.frame(m.selID, lab.AllRows)))
 			out := m.render()
 			checkBox(t, out, sz[0], sz[1])
 			if !strings.Contains(ansi.Strip(out), "REPLAY") {
@@ -481,7 +481,7 @@ func TestBuildError(t *testing.T) {
 	m := newModel(src, theme.New(theme.Default, false), time.Now)
 	m.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
 	for range 3 {
-		m.Update(frameMsg(src.frame("")))
+		m.Update(frameMsg(src.frame("", lab.AllRows)))
 	}
 	if s := ansi.Strip(m.render()); !strings.Contains(s, "could not be built") || !strings.Contains(s, "missing.asm") {
 		t.Errorf("the build error is not shown:\n%s", s)
@@ -526,7 +526,7 @@ func TestReplayRollout(t *testing.T) {
 	clock := time.Unix(0, 0)
 	rep := newReplay(events, "bad-release.jsonl", 100, func() time.Time { return clock })
 	clock = clock.Add(time.Hour)
-	f := rep.frame("")
+	f := rep.frame("", lab.AllRows)
 	v := f.snap.Rollout
 	if v == nil {
 		t.Fatal("no rollout in the replay")
@@ -539,5 +539,62 @@ func TestReplayRollout(t *testing.T) {
 		if v.Waves[i].Counts != live.Waves[i].Counts {
 			t.Errorf("%s: replay %v, live %v", v.Waves[i].Name, v.Waves[i].Counts, live.Waves[i].Counts)
 		}
+	}
+}
+
+// rowSource is a fleet that, as a live lab, summarises only the rows the UI
+// asks for; it records what was asked.
+type rowSource struct {
+	fakeSource
+	ids   []string
+	asked []lab.Rows
+}
+
+func (s *rowSource) frame(detail string, rows lab.Rows) frame {
+	s.asked = append(s.asked, rows)
+	from, to := rows.Clip(len(s.ids))
+	snap := lab.Snapshot{Speed: 1, IDs: s.ids, First: from}
+	for _, id := range s.ids[from:to] {
+		snap.Devices = append(snap.Devices, device.Summary{ID: id, Board: "nrf52dk", Powered: true, BatteryPermille: 870})
+	}
+	return frame{snap: snap}
+}
+
+// With 10,000 boards the UI asks for the rows it shows and a screenful
+// either side: a jump to the end shows the ids at once and their summaries
+// with the next frame; every frame stays a few screens of summaries.
+func TestDeviceListWindow(t *testing.T) {
+	src := &rowSource{}
+	for i := range 10000 {
+		src.ids = append(src.ids, fmt.Sprintf("box-%d", i+1))
+	}
+	m := newModel(src, theme.New(theme.Default, false), fixedNow)
+	m.Update(tea.WindowSizeMsg{Width: 160, Height: 48})
+	m.Update(frameMsg(src.frame(m.selID, m.devRows())))
+	m.focus = paneDevices
+	screen := func() string { return ansi.Strip(m.render()) }
+	if s := screen(); !strings.Contains(s, "▶ box-1 ") || !strings.Contains(s, "box-2 ") || !strings.Contains(s, "1/10000") {
+		t.Fatalf("first screen:\n%s", s)
+	}
+	m.Update(press("end"))
+	if s := screen(); !strings.Contains(s, "▶ box-10000 …") || !strings.Contains(s, "10000/10000") {
+		t.Fatalf("right after the jump:\n%s", s)
+	}
+	m.Update(frameMsg(src.frame(m.selID, m.devRows())))
+	if s := screen(); !strings.Contains(s, "▶ box-10000 ·  87%") || strings.Contains(s, "…") {
+		t.Fatalf("after the next frame:\n%s", s)
+	}
+	m.Update(press("up"))
+	if s := screen(); !strings.Contains(s, "▶ box-9999  ·  87%") {
+		t.Fatalf("a row up, before the next frame:\n%s", s)
+	}
+	h := m.lay.panes[paneDevices].h - 2
+	for _, r := range src.asked[1:] {
+		if r.Count != 3*h || r.From < 0 {
+			t.Errorf("asked for %+v with %d rows on screen", r, h)
+		}
+	}
+	if last := src.asked[len(src.asked)-1]; last.From+last.Count < 10000 {
+		t.Errorf("the last frame asked for %+v, short of the selection", last)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"tinylab/device"
 	"tinylab/device/cord"
 	"tinylab/lab"
 	"tinylab/lab/sim"
@@ -44,7 +45,7 @@ func TestAttachedDevicesShowBesideTheScenarios(t *testing.T) {
 	name := strings.TrimPrefix(n.URI(), "coap://")
 	var f frame
 	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
-		f = src.frame("")
+		f = src.frame("", lab.AllRows)
 		if d := f.snap.Devices; len(d) == 2 && d[1].Remote == "live" {
 			break
 		}
@@ -53,7 +54,7 @@ func TestAttachedDevicesShowBesideTheScenarios(t *testing.T) {
 	if len(d) != 2 || d[0].ID != "board-1" || d[1].ID != name || d[1].Board != "native" || d[1].Remote != "live" {
 		t.Fatalf("devices: %+v", d)
 	}
-	if dt := src.frame(name).snap.Detail; dt == nil || dt.ID != name || dt.Board.Name != "native" || dt.Board.RAMSlotBytes != 2048 {
+	if dt := src.frame(name, lab.AllRows).snap.Detail; dt == nil || dt.ID != name || dt.Board.Name != "native" || dt.Board.RAMSlotBytes != 2048 {
 		t.Fatalf("detail of the attached device: %+v", dt)
 	}
 	msg := src.exec("get " + name + " /riot/board")()
@@ -62,7 +63,7 @@ func TestAttachedDevicesShowBesideTheScenarios(t *testing.T) {
 	}
 	n.Sock.Close()
 	for end := time.Now().Add(6 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
-		f = src.frame("")
+		f = src.frame("", lab.AllRows)
 		if strings.HasPrefix(f.snap.Devices[1].Remote, "unreachable since ") {
 			return
 		}
@@ -106,12 +107,50 @@ func TestTheUIsGatewayTakesTheRoom(t *testing.T) {
 	}
 	var f frame
 	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
-		f = src.frame("")
+		f = src.frame("", lab.AllRows)
 		if d := f.snap.Devices; len(d) == 2 && d[1].Remote == "live" {
 			break
 		}
 	}
 	if d := f.snap.Devices; len(d) != 2 || d[0].ID != "board-1" || d[0].Remote != "" || d[1].ID != "laptop-7" || d[1].Remote != "live" {
 		t.Fatalf("devices: %+v", d)
+	}
+}
+
+// Attached devices come after the lab's: in the ids always, in the
+// summaries when the window reaches the lab's last row.
+func TestWithRemote(t *testing.T) {
+	labIDs := []string{"a", "b", "c"}
+	sums := func(ids ...string) []device.Summary {
+		var out []device.Summary
+		for _, id := range ids {
+			out = append(out, device.Summary{ID: id})
+		}
+		return out
+	}
+	for _, tt := range []struct {
+		name   string
+		first  int
+		window []device.Summary
+		want   string
+	}{
+		{"the whole list", 0, sums("a", "b", "c"), "a b c r1 r2"},
+		{"a window at the end", 2, sums("c"), "c r1 r2"},
+		{"a window past the lab's rows", 3, nil, "r1 r2"},
+		{"a window before the end", 0, sums("a", "b"), "a b"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ids, devs := withRemote(lab.Snapshot{IDs: labIDs[:3:3], First: tt.first, Devices: tt.window}, sums("r1", "r2"))
+			var got []string
+			for _, d := range devs {
+				got = append(got, d.ID)
+			}
+			if strings.Join(ids, " ") != "a b c r1 r2" || strings.Join(got, " ") != tt.want {
+				t.Errorf("ids %v, rows %v, want rows %s", ids, got, tt.want)
+			}
+		})
+	}
+	if labIDs[0] != "a" || len(labIDs) != 3 {
+		t.Errorf("the lab's ids changed: %v", labIDs)
 	}
 }

@@ -62,7 +62,7 @@ func newReplay(events []device.Event, title string, speed float64, now func() ti
 
 func (r *replaying) replay() bool { return true }
 
-func (r *replaying) frame(detail string) frame {
+func (r *replaying) frame(detail string, rows lab.Rows) frame {
 	start := time.Now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -92,7 +92,7 @@ func (r *replaying) frame(detail string) frame {
 			r.t = r.events[len(r.events)-1].At
 		}
 	}
-	f.snap = r.fold.snapshot(detail, r.t)
+	f.snap = r.fold.snapshot(detail, rows, r.t)
 	f.snap.Speed, f.snap.Paused, f.snap.Mode = r.speed, r.paused, sim.Paced
 	f.story = r.fold.story
 	if r.ended {
@@ -401,43 +401,53 @@ func deleteCtr(cs []*ctrFold, c *ctrFold) []*ctrFold {
 	return cs
 }
 
-// snapshot is the fold as the panes read a live lab's snapshot. Memory use
-// is not in the events, so it stays zero and the pane leaves it out.
-func (f *fold) snapshot(detail string, now time.Duration) lab.Snapshot {
-	s := lab.Snapshot{Now: now, Devices: make([]device.Summary, len(f.devs))}
-	for i, d := range f.devs {
-		sum := device.Summary{ID: d.id, Board: d.board, Powered: d.powered, BatteryPermille: d.battery,
-			Denied: d.denied, Updating: d.suit.State != "idle", UpdateDone: d.suit.Done, UpdateTotal: d.suit.Total,
-			LastResult: d.suit.Last.Code, Updates: d.suit.Updates}
-		for _, c := range d.ctrs {
-			st, _ := device.ParseState(c.info.State)
-			sum.Containers = append(sum.Containers, device.ContainerBrief{UID: c.info.UID, State: st, LastBeat: c.beat,
-				Watched: c.info.Watched, Denied: c.info.Denied})
-		}
-		s.Devices[i] = sum
-		if d.id == detail {
-			b, _ := device.LookupBoard(d.board)
-			snap := device.Snapshot{ID: d.id, Board: b, Powered: d.powered, BatteryPermille: d.battery,
-				UsedMicroJoule: d.usedUJ, Suit: d.suit, Events: d.events}
-			if b.Name == "" {
-				snap.Board.Name = d.board
-			}
-			for _, c := range d.ctrs {
-				ci := c.info
-				ci.Intervals = append([]time.Duration(nil), ci.Intervals...)
-				snap.Containers = append(snap.Containers, ci)
-			}
-			snap.Suit.Steps = append([]device.SuitStep(nil), d.suit.Steps...)
-			snap.Peers = append([]device.PeerInfo(nil), d.peers...)
-			s.Detail = &snap
-		}
-	}
+// snapshot is the fold as the panes read a live lab's snapshot: the rows
+// asked for summarised, the device detail in full. Memory use is not in the
+// events, so it stays zero and the pane leaves it out.
+func (f *fold) snapshot(detail string, rows lab.Rows, now time.Duration) lab.Snapshot {
 	ids := make([]string, len(f.devs))
 	for i, d := range f.devs {
 		ids[i] = d.id
+	}
+	from, to := rows.Clip(len(f.devs))
+	s := lab.Snapshot{Now: now, IDs: ids, First: from, Devices: make([]device.Summary, 0, to-from)}
+	for _, d := range f.devs[from:to] {
+		s.Devices = append(s.Devices, d.summary())
+	}
+	for _, d := range f.devs {
+		if d.id != detail {
+			continue
+		}
+		b, _ := device.LookupBoard(d.board)
+		snap := device.Snapshot{ID: d.id, Board: b, Powered: d.powered, BatteryPermille: d.battery,
+			UsedMicroJoule: d.usedUJ, Suit: d.suit, Events: d.events}
+		if b.Name == "" {
+			snap.Board.Name = d.board
+		}
+		for _, c := range d.ctrs {
+			ci := c.info
+			ci.Intervals = append([]time.Duration(nil), ci.Intervals...)
+			snap.Containers = append(snap.Containers, ci)
+		}
+		snap.Suit.Steps = append([]device.SuitStep(nil), d.suit.Steps...)
+		snap.Peers = append([]device.PeerInfo(nil), d.peers...)
+		s.Detail = &snap
 	}
 	if v, ok := f.rollout.View(ids); ok {
 		s.Rollout = &v
 	}
 	return s
+}
+
+// summary is the device as a device list shows it.
+func (d *devFold) summary() device.Summary {
+	sum := device.Summary{ID: d.id, Board: d.board, Powered: d.powered, BatteryPermille: d.battery,
+		Denied: d.denied, Updating: d.suit.State != "idle", UpdateDone: d.suit.Done, UpdateTotal: d.suit.Total,
+		LastResult: d.suit.Last.Code, Updates: d.suit.Updates}
+	for _, c := range d.ctrs {
+		st, _ := device.ParseState(c.info.State)
+		sum.Containers = append(sum.Containers, device.ContainerBrief{UID: c.info.UID, State: st, LastBeat: c.beat,
+			Watched: c.info.Watched, Denied: c.info.Denied})
+	}
+	return sum
 }

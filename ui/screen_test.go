@@ -408,7 +408,7 @@ func truthModel(t *testing.T, name string, k int, dev string, cmds []string, w, 
 	m := newModel(src, theme.New(theme.Default, false), fixedNow)
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	m.selID, m.follow = dev, false
-	m.Update(frameMsg(src.frame("")))
+	m.Update(frameMsg(src.frame("", lab.AllRows)))
 	return m
 }
 

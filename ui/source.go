@@ -16,9 +16,10 @@ import (
 // reports back with a noteMsg.
 type source interface {
 	// frame drains the events published since the last frame and takes one
-	// snapshot, with detail the device shown in full. It may wait for the
-	// world's lock, so the UI calls it from a command, never from Update.
-	frame(detail string) frame
+	// snapshot, with detail the device shown in full and rows the part of
+	// the device list summarised. It may wait for the world's lock, so the
+	// UI calls it from a command, never from Update.
+	frame(detail string, rows lab.Rows) frame
 	next() tea.Cmd
 	back() tea.Cmd
 	reset() tea.Cmd

@@ -79,13 +79,13 @@ func (m *model) pane(p paneID, r rect) []string {
 	switch p {
 	case paneDevices:
 		title = "devices"
-		if n := len(m.snap.Devices); n > ih && ih > 0 {
+		if n := len(m.snap.IDs); n > ih && ih > 0 {
 			note = th.Dim.Render(fmt.Sprintf("%d/%d", m.selIdx+1, n))
 		} else if n > 0 {
 			note = th.Dim.Render(fmt.Sprint(n))
 		}
-		body = pane.Devices{List: m.shown.Devices, Selected: m.selIdx, Top: m.devTop, Now: m.snap.Now, Speed: m.snap.Speed}.Render(th, iw, ih)
-		if m.failed != "" && len(m.snap.Devices) == 0 {
+		body = pane.Devices{IDs: m.shown.IDs, List: m.shown.Devices, First: m.shown.First, Selected: m.selIdx, Top: m.devTop, Now: m.snap.Now, Speed: m.snap.Speed}.Render(th, iw, ih)
+		if m.failed != "" && len(m.snap.IDs) == 0 {
 			var lines []string
 			for _, l := range pane.Wrap("The lab could not be built: "+m.failed, iw) {
 				lines = append(lines, th.Bad.Render(l))

@@ -12,8 +12,12 @@ import (
 
 // Devices is what the device list shows.
 type Devices struct {
-	List     []device.Summary
-	Selected int // index in List
+	// IDs is every row's device, when List holds only some rows (a window
+	// of a fleet); nil when List is the whole list.
+	IDs      []string
+	List     []device.Summary // the rows from First on
+	First    int
+	Selected int // selected row
 	Top      int // first visible row
 	Now      time.Duration
 	Speed    float64
@@ -50,29 +54,67 @@ func Abbrev(s device.State) string {
 	return "EMPT"
 }
 
-// Render draws the list's visible rows: h lines of w cells.
+// Render draws the list's visible rows: h lines of w cells. A row outside
+// List (the window moved since it was taken) shows its id and a "…" until
+// the next snapshot brings its summary.
 func (d Devices) Render(t *theme.Theme, w, h int) []string {
-	if len(d.List) == 0 {
+	n := d.rows()
+	if n == 0 {
 		return Lines([]string{t.Dim.Render("no devices")}, w, h)
 	}
+	end := min(n, d.Top+h)
 	idW := 4
-	for i := d.Top; i < len(d.List) && i < d.Top+h; i++ {
-		idW = max(idW, Width(d.List[i].ID))
+	for i := d.Top; i < end; i++ {
+		idW = max(idW, Width(d.id(i)))
 	}
 	idW = min(idW, max(w/3, 8))
 	board := w >= idW+36
 	// the denied column is as wide as the largest count shown, or absent
 	deniedW := 0
-	for i := d.Top; i < len(d.List) && i < d.Top+h; i++ {
-		if n := d.List[i].Denied; n > 0 {
-			deniedW = max(deniedW, len(fmt.Sprint(n))+1)
+	for i := d.Top; i < end; i++ {
+		if s := d.summary(i); s != nil && s.Denied > 0 {
+			deniedW = max(deniedW, len(fmt.Sprint(s.Denied))+1)
 		}
 	}
 	out := make([]string, 0, h)
-	for i := d.Top; i < len(d.List) && i < d.Top+h; i++ {
-		out = append(out, d.row(t, &d.List[i], i == d.Selected, idW, deniedW, board, w))
+	for i := d.Top; i < end; i++ {
+		if s := d.summary(i); s != nil {
+			out = append(out, d.row(t, s, i == d.Selected, idW, deniedW, board, w))
+		} else {
+			out = append(out, d.pending(t, d.id(i), i == d.Selected, idW))
+		}
 	}
 	return Lines(out, w, h)
+}
+
+func (d Devices) rows() int {
+	if d.IDs == nil {
+		return len(d.List)
+	}
+	return len(d.IDs)
+}
+
+func (d Devices) id(i int) string {
+	if d.IDs == nil {
+		return d.List[i].ID
+	}
+	return d.IDs[i]
+}
+
+// summary is row i's summary, nil when List does not hold it.
+func (d Devices) summary(i int) *device.Summary {
+	j := i - d.First
+	if j < 0 || j >= len(d.List) || d.List[j].ID != d.id(i) {
+		return nil
+	}
+	return &d.List[j]
+}
+
+func (d Devices) pending(t *theme.Theme, id string, sel bool, idW int) string {
+	if sel {
+		return t.Selected.Render("▶ "+Fit(id, idW)) + " " + t.Dim.Render("…")
+	}
+	return "  " + t.Strong.Render(Fit(id, idW)) + " " + t.Dim.Render("…")
 }
 
 func (d Devices) row(t *theme.Theme, s *device.Summary, sel bool, idW, deniedW int, board bool, w int) string {

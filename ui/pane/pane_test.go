@@ -348,3 +348,39 @@ func TestAttachedDevicesAreMarked(t *testing.T) {
 		}
 	}
 }
+
+// A window of a fleet: rows in List show their summary, rows outside it
+// (the list scrolled since the window was taken) their id and a "…", never
+// another row's summary.
+func TestDevicesWindow(t *testing.T) {
+	ids := []string{"box-1", "box-2", "box-3", "box-4", "box-5", "box-6"}
+	sum := func(id string) device.Summary {
+		return device.Summary{ID: id, Board: "nrf52dk", Powered: true, BatteryPermille: 870}
+	}
+	for _, tt := range []struct {
+		name       string
+		list       []device.Summary
+		first, top int
+		want       []string
+	}{
+		{"window covers the screen", []device.Summary{sum("box-2"), sum("box-3"), sum("box-4"), sum("box-5")}, 1, 2,
+			[]string{"box-3 nrf52dk    ·  87% —", "▶ box-4 nrf52dk    ·  87% —", "box-5 nrf52dk    ·  87% —"}},
+		{"screen past the window", []device.Summary{sum("box-1"), sum("box-2")}, 0, 1,
+			[]string{"box-2 nrf52dk    ·  87% —", "box-3 …", "▶ box-4 …"}},
+		{"window of other rows", []device.Summary{sum("box-6")}, 3, 2,
+			[]string{"box-3 …", "▶ box-4 …", "box-5 …"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := Devices{IDs: ids, List: tt.list, First: tt.first, Top: tt.top, Selected: 3}
+			out := d.Render(th, 60, 3)
+			if len(out) != 3 {
+				t.Fatalf("%d lines", len(out))
+			}
+			for i, want := range tt.want {
+				if got := strings.TrimSpace(ansi.Strip(out[i])); got != want {
+					t.Errorf("row %d: %q, want %q", i, got, want)
+				}
+			}
+		})
+	}
+}
