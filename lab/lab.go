@@ -108,6 +108,8 @@ type Node struct {
 	// Secure is the device's CoAP-over-DTLS socket (nil in a quiet or
 	// insecure lab).
 	Secure *coapnet.SecureServer
+
+	client *coapnet.Server // the lab's socket that sends this device plain commands
 }
 
 // SecureURI is the device's coaps:// base URI (empty without DTLS).
@@ -160,9 +162,12 @@ type Lab struct {
 	seq      uint64      // lab events published
 	rng      *rand.Rand  // the lab's own draws (its requests lost on a lossy link)
 
-	repo      *repo.Repo
-	repoSrv   *coapnet.Stateless
-	client    *coapnet.Server
+	repo    *repo.Repo
+	repoSrv *coapnet.Stateless
+	client  *coapnet.Server
+	// spread are the lab's further client sockets, opened as shared sockets
+	// fill up (see join).
+	spread    []*coapnet.Server
 	shared    *sharedSocket // the socket new devices join, with BoardsPerSocket
 	rd        rdState
 	sessions  map[sessionKey]*coapnet.SecureClient // the parties' DTLS sessions with devices
@@ -231,6 +236,12 @@ func (l *Lab) Close() {
 		}
 	}
 	l.client.Close()
+	l.mu.Lock()
+	spread := l.spread
+	l.mu.Unlock()
+	for _, c := range spread {
+		c.Close()
+	}
 	l.repoSrv.Close()
 	l.collector.srv.Close()
 }
@@ -371,7 +382,7 @@ func (l *Lab) AddDevice(spec DeviceSpec) (*Node, error) {
 		// board is what sharing avoids): they run the plain demo mode
 		cfg.Access.Insecure = true
 	}
-	n := &Node{Index: index, Spec: spec}
+	n := &Node{Index: index, Spec: spec, client: l.client}
 	l.world.Do(func() { n.Dev, err = device.New(cfg, env{l}) })
 	if err != nil {
 		return nil, err
@@ -433,9 +444,28 @@ func (l *Lab) join(n *Node) (*coapnet.Server, error) {
 		l.shared = &sharedSocket{srv: srv, hosts: hosts}
 	}
 	n.Host = n.Spec.ID + ".localhost"
+	k := l.shared.hosts.Len() % clientSpread
 	l.shared.hosts.Add(n.Host, n.Dev.Handler())
+	if k > 0 {
+		for len(l.spread) < k {
+			c, err := coapnet.Listen(net.JoinHostPort(l.opts.Host, "0"), nil, coapnet.Options{Runner: l.runner})
+			if err != nil {
+				return nil, err
+			}
+			l.spread = append(l.spread, c)
+		}
+		n.client = l.spread[k-1]
+	}
 	return l.shared.srv, nil
 }
+
+// clientSpread is how many client sockets the lab sends commands to the
+// devices of one shared socket from. go-coap's server keeps, per peer
+// socket, the responses of the last EXCHANGE_LIFETIME and scans all of
+// them on every datagram from that peer: with one client socket the setup
+// of a fleet (four requests a board, 256 boards a socket) costs a quadratic
+// scan. Spread over 8 sockets each scan is 8 times shorter.
+const clientSpread = 8
 
 func hashString(s string) uint64 {
 	h := uint64(14695981039346656037)
