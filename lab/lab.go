@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/plgd-dev/go-coap/v3/message/pool"
+
 	"tinylab/device"
 	"tinylab/device/coapnet"
 	"tinylab/device/cord"
@@ -148,6 +150,12 @@ type Lab struct {
 	world  *sim.World
 	bus    *Bus
 	runner *coapnet.Runner
+	// pool is the CoAP message pool of all the lab's sockets. go-coap
+	// recycles a message only while its pool holds fewer than its bound;
+	// at four a socket (coapnet's default) a fleet's setup allocated a
+	// message and its buffer for nearly every datagram, a third of the
+	// bytes it allocated.
+	pool *pool.Pool
 
 	mu       sync.Mutex // the lab's own tables, for readers outside the world
 	nodes    []*Node
@@ -185,6 +193,7 @@ func New(opts Options) (*Lab, error) {
 	l := &Lab{
 		opts: opts, world: sim.New(opts.Mode), bus: NewBus(opts.Ring),
 		runner: coapnet.NewRunner(4 * time.Second),
+		pool:   pool.New(256, coapnet.MaxDatagram),
 		byID:   map[string]*Node{}, defs: map[string]*ContainerDef{}, metas: map[string][]byte{}, sessions: map[sessionKey]*coapnet.SecureClient{},
 		rng: rand.New(rand.NewPCG(opts.Seed, 0x6c6f7373)),
 	}
@@ -198,7 +207,7 @@ func New(opts Options) (*Lab, error) {
 	if l.repoSrv, err = l.repo.Listen(net.JoinHostPort(opts.Host, "0")); err != nil {
 		return nil, err
 	}
-	if l.client, err = coapnet.Listen(net.JoinHostPort(opts.Host, "0"), nil, coapnet.Options{Runner: l.runner}); err != nil {
+	if l.client, err = coapnet.Listen(net.JoinHostPort(opts.Host, "0"), nil, coapnet.Options{Runner: l.runner, Pool: l.pool}); err != nil {
 		l.repoSrv.Close()
 		return nil, err
 	}
@@ -397,7 +406,7 @@ func (l *Lab) AddDevice(spec DeviceSpec) (*Node, error) {
 		if addr == "" {
 			addr = net.JoinHostPort(l.opts.Host, "0")
 		}
-		if n.Sock, err = coapnet.Listen(addr, n.Dev.Handler(), coapnet.Options{Runner: l.runner}); err != nil {
+		if n.Sock, err = coapnet.Listen(addr, n.Dev.Handler(), coapnet.Options{Runner: l.runner, Pool: l.pool}); err != nil {
 			return nil, fmt.Errorf("device %s: %w", spec.ID, err)
 		}
 		l.world.Do(func() { n.Dev.SetNet(n.Sock) })
@@ -437,7 +446,7 @@ func (l *Lab) join(n *Node) (*coapnet.Server, error) {
 	defer l.mu.Unlock()
 	if l.shared == nil || l.shared.hosts.Len() >= l.opts.BoardsPerSocket {
 		hosts := coapnet.NewHosts()
-		srv, err := coapnet.Listen(net.JoinHostPort(l.opts.Host, "0"), hosts, coapnet.Options{Runner: l.runner})
+		srv, err := coapnet.Listen(net.JoinHostPort(l.opts.Host, "0"), hosts, coapnet.Options{Runner: l.runner, Pool: l.pool})
 		if err != nil {
 			return nil, err
 		}
@@ -448,7 +457,7 @@ func (l *Lab) join(n *Node) (*coapnet.Server, error) {
 	l.shared.hosts.Add(n.Host, n.Dev.Handler())
 	if k > 0 {
 		for len(l.spread) < k {
-			c, err := coapnet.Listen(net.JoinHostPort(l.opts.Host, "0"), nil, coapnet.Options{Runner: l.runner})
+			c, err := coapnet.Listen(net.JoinHostPort(l.opts.Host, "0"), nil, coapnet.Options{Runner: l.runner, Pool: l.pool})
 			if err != nil {
 				return nil, err
 			}
