@@ -176,7 +176,10 @@ func (c *Container) heartbeat() {
 	c.heartbeats++
 	c.lastHB = now
 	c.missed = 0
-	c.d.emit(Heartbeat{Container: c.UID, Interval: interval})
+	if hb, ok := c.lastBeat.(Heartbeat); !ok || hb.Interval != interval || hb.Container != c.UID {
+		c.lastBeat = Heartbeat{Container: c.UID, Interval: interval}
+	}
+	c.d.emit(c.lastBeat)
 	if c.State == Running {
 		c.wdTimer.Reset(now + c.heartbeatTimeout())
 	}

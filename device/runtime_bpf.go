@@ -1,8 +1,12 @@
 package device
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
+	"weak"
 
 	"tinylab/firewall"
 	"tinylab/vm"
@@ -24,16 +28,51 @@ type helperSet struct{}
 
 func (helperSet) Known(id uint32) bool { _, ok := firewall.HelperByID(id); return ok }
 
+// programs holds each distinct verified program once for every device of
+// the process: a fleet of boards running the same container shares its
+// pre-decoded instructions, read-only after Verify, so 10,000 boards
+// interpret from one copy that stays in the CPU's caches instead of 10,000.
+// An entry lives as long as some module holds its program.
+var programs = struct {
+	mu sync.Mutex
+	m  map[[32]byte]weak.Pointer[vm.Program]
+}{m: map[[32]byte]weak.Pointer[vm.Program]{}}
+
 func (bpfRuntime) Load(code []byte) (Module, error) {
+	key := sha256.Sum256(code)
+	programs.mu.Lock()
+	p := programs.m[key].Value()
+	programs.mu.Unlock()
+	if p != nil {
+		return bpfModule{p}, nil
+	}
 	img, err := loader.Load("", code)
 	if err != nil {
 		return nil, err
 	}
-	p, err := vm.Verify(img, helperSet{})
+	p, err = vm.Verify(img, helperSet{})
 	if err != nil {
 		return nil, err
 	}
+	programs.mu.Lock()
+	if q := programs.m[key].Value(); q != nil {
+		p = q
+	} else {
+		programs.m[key] = weak.Make(p)
+		runtime.AddCleanup(p, forgetProgram, key)
+	}
+	programs.mu.Unlock()
 	return bpfModule{p}, nil
+}
+
+// forgetProgram drops the entry of a program no module holds any more,
+// unless the same code was loaded again meanwhile.
+func forgetProgram(key [32]byte) {
+	programs.mu.Lock()
+	if programs.m[key].Value() == nil {
+		delete(programs.m, key)
+	}
+	programs.mu.Unlock()
 }
 
 type bpfModule struct{ p *vm.Program }

@@ -281,3 +281,40 @@ func TestExecRAMThroughTheSeam(t *testing.T) {
 		t.Errorf("wasm in a RAM slot: %v", err)
 	}
 }
+
+// TestBPFProgramsShared: boards loading the same code share one verified
+// program; other code gets its own; instances of a shared program keep
+// their own memory.
+func TestBPFProgramsShared(t *testing.T) {
+	code := bpfCode(t, counterSrc, 4)
+	a, err := BPF.Load(code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := BPF.Load(append([]byte(nil), code...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.(bpfModule).p != b.(bpfModule).p {
+		t.Error("the same code loaded twice gives two programs")
+	}
+	c, err := BPF.Load(bpfCode(t, hooksSrc, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.(bpfModule).p == a.(bpfModule).p {
+		t.Error("other code shares the program")
+	}
+	ia, _ := a.Create(nil, nil)
+	ib, _ := b.Create(nil, nil)
+	for range 3 {
+		if _, err := ia.OnLoop(Budget{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ra, _ := ia.OnLoop(Budget{})
+	rb, _ := ib.OnLoop(Budget{})
+	if ra.R0 != 4 || rb.R0 != 1 {
+		t.Errorf("loop counts %d and %d, want 4 and 1: the instances share their data", ra.R0, rb.R0)
+	}
+}

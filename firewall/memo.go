@@ -1,6 +1,7 @@
 package firewall
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"sync"
@@ -54,4 +55,46 @@ func (m memoVerifier) Verify(content, sig []byte) error {
 	verified.m[k] = struct{}{}
 	verified.Unlock()
 	return nil
+}
+
+// tokens remembers the tokens VerifyToken found good, by kind, mode, key and
+// bytes: reading a token (COSE_Sign1, then its claim set) is a pure function
+// of those too, and costs a board that installs a container hundreds of
+// allocations. A hit hands back fresh copies of the claims; a miss, or a
+// token that fails anywhere, takes the whole path.
+var tokens = struct {
+	sync.Mutex
+	m map[[32]byte]TokenResult
+}{m: map[[32]byte]TokenResult{}}
+
+func tokenKey(kind TokenKind, tok []byte, owner ed25519.PublicKey, mode SigningMode) [32]byte {
+	h := sha256.New()
+	h.Write([]byte{byte(kind), byte(mode), byte(len(owner))})
+	h.Write(owner)
+	h.Write(tok)
+	var k [32]byte
+	h.Sum(k[:0])
+	return k
+}
+
+func knownToken(k [32]byte) (TokenResult, bool) {
+	tokens.Lock()
+	r, ok := tokens.m[k]
+	tokens.Unlock()
+	r.Claims = r.Claims.clone()
+	return r, ok
+}
+
+func rememberToken(k [32]byte, r TokenResult) {
+	r.Claims = r.Claims.clone()
+	tokens.Lock()
+	if len(tokens.m) >= memoSize {
+		clear(tokens.m)
+	}
+	tokens.m[k] = r
+	tokens.Unlock()
+}
+
+func (c Claims) clone() Claims {
+	return Claims{Bitmask: bytes.Clone(c.Bitmask), SHA256: bytes.Clone(c.SHA256), KeyID: bytes.Clone(c.KeyID)}
 }

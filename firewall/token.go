@@ -240,6 +240,18 @@ func emptyHeaders(m *cose.Sign1Message) bool {
 // sha256 (and optionally a keyid). The digest itself is compared by
 // VerifyMetadata, which knows the bytes.
 func VerifyToken(kind TokenKind, tok []byte, owner ed25519.PublicKey, mode SigningMode) TokenResult {
+	key := tokenKey(kind, tok, owner, mode)
+	if r, ok := knownToken(key); ok {
+		return r
+	}
+	r := verifyToken(kind, tok, owner, mode)
+	if r.Err == nil {
+		rememberToken(key, r)
+	}
+	return r
+}
+
+func verifyToken(kind TokenKind, tok []byte, owner ed25519.PublicKey, mode SigningMode) TokenResult {
 	r := TokenResult{Kind: kind}
 	msg, err := parseSign1(tok)
 	if err != nil {

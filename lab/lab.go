@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/plgd-dev/go-coap/v3/message/pool"
+
 	"tinylab/device"
 	"tinylab/device/coapnet"
 	"tinylab/device/cord"
@@ -108,6 +110,8 @@ type Node struct {
 	// Secure is the device's CoAP-over-DTLS socket (nil in a quiet or
 	// insecure lab).
 	Secure *coapnet.SecureServer
+
+	client *coapnet.Server // the lab's socket that sends this device plain commands
 }
 
 // SecureURI is the device's coaps:// base URI (empty without DTLS).
@@ -146,6 +150,12 @@ type Lab struct {
 	world  *sim.World
 	bus    *Bus
 	runner *coapnet.Runner
+	// pool is the CoAP message pool of all the lab's sockets. go-coap
+	// recycles a message only while its pool holds fewer than its bound;
+	// at four a socket (coapnet's default) a fleet's setup allocated a
+	// message and its buffer for nearly every datagram, a third of the
+	// bytes it allocated.
+	pool *pool.Pool
 
 	mu       sync.Mutex // the lab's own tables, for readers outside the world
 	nodes    []*Node
@@ -161,9 +171,12 @@ type Lab struct {
 	seq      uint64      // lab events published
 	rng      *rand.Rand  // the lab's own draws (its requests lost on a lossy link)
 
-	repo      *repo.Repo
-	repoSrv   *coapnet.Stateless
-	client    *coapnet.Server
+	repo    *repo.Repo
+	repoSrv *coapnet.Stateless
+	client  *coapnet.Server
+	// spread are the lab's further client sockets, opened as shared sockets
+	// fill up (see join).
+	spread    []*coapnet.Server
 	shared    *sharedSocket // the socket new devices join, with BoardsPerSocket
 	rd        rdState
 	sessions  map[sessionKey]*coapnet.SecureClient // the parties' DTLS sessions with devices
@@ -181,6 +194,7 @@ func New(opts Options) (*Lab, error) {
 	l := &Lab{
 		opts: opts, world: sim.New(opts.Mode), bus: NewBus(opts.Ring),
 		runner: coapnet.NewRunner(4 * time.Second),
+		pool:   pool.New(256, coapnet.MaxDatagram),
 		byID:   map[string]*Node{}, defs: map[string]*ContainerDef{}, metas: map[string][]byte{}, sessions: map[sessionKey]*coapnet.SecureClient{},
 		rng: rand.New(rand.NewPCG(opts.Seed, 0x6c6f7373)),
 	}
@@ -194,7 +208,7 @@ func New(opts Options) (*Lab, error) {
 	if l.repoSrv, err = l.repo.Listen(net.JoinHostPort(opts.Host, "0")); err != nil {
 		return nil, err
 	}
-	if l.client, err = coapnet.Listen(net.JoinHostPort(opts.Host, "0"), nil, coapnet.Options{Runner: l.runner}); err != nil {
+	if l.client, err = coapnet.Listen(net.JoinHostPort(opts.Host, "0"), nil, coapnet.Options{Runner: l.runner, Pool: l.pool}); err != nil {
 		l.repoSrv.Close()
 		return nil, err
 	}
@@ -232,6 +246,12 @@ func (l *Lab) Close() {
 		}
 	}
 	l.client.Close()
+	l.mu.Lock()
+	spread := l.spread
+	l.mu.Unlock()
+	for _, c := range spread {
+		c.Close()
+	}
 	l.repoSrv.Close()
 	l.collector.srv.Close()
 }
@@ -372,7 +392,7 @@ func (l *Lab) AddDevice(spec DeviceSpec) (*Node, error) {
 		// board is what sharing avoids): they run the plain demo mode
 		cfg.Access.Insecure = true
 	}
-	n := &Node{Index: index, Spec: spec}
+	n := &Node{Index: index, Spec: spec, client: l.client}
 	l.world.Do(func() { n.Dev, err = device.New(cfg, env{l}) })
 	if err != nil {
 		return nil, err
@@ -387,7 +407,7 @@ func (l *Lab) AddDevice(spec DeviceSpec) (*Node, error) {
 		if addr == "" {
 			addr = net.JoinHostPort(l.opts.Host, "0")
 		}
-		if n.Sock, err = coapnet.Listen(addr, n.Dev.Handler(), coapnet.Options{Runner: l.runner}); err != nil {
+		if n.Sock, err = coapnet.Listen(addr, n.Dev.Handler(), coapnet.Options{Runner: l.runner, Pool: l.pool}); err != nil {
 			return nil, fmt.Errorf("device %s: %w", spec.ID, err)
 		}
 		l.world.Do(func() { n.Dev.SetNet(n.Sock) })
@@ -428,16 +448,35 @@ func (l *Lab) join(n *Node) (*coapnet.Server, error) {
 	defer l.mu.Unlock()
 	if l.shared == nil || l.shared.hosts.Len() >= l.opts.BoardsPerSocket {
 		hosts := coapnet.NewHosts()
-		srv, err := coapnet.Listen(net.JoinHostPort(l.opts.Host, "0"), hosts, coapnet.Options{Runner: l.runner})
+		srv, err := coapnet.Listen(net.JoinHostPort(l.opts.Host, "0"), hosts, coapnet.Options{Runner: l.runner, Pool: l.pool})
 		if err != nil {
 			return nil, err
 		}
 		l.shared = &sharedSocket{srv: srv, hosts: hosts}
 	}
 	n.Host = n.Spec.ID + ".localhost"
+	k := l.shared.hosts.Len() % clientSpread
 	l.shared.hosts.Add(n.Host, n.Dev.Handler())
+	if k > 0 {
+		for len(l.spread) < k {
+			c, err := coapnet.Listen(net.JoinHostPort(l.opts.Host, "0"), nil, coapnet.Options{Runner: l.runner, Pool: l.pool})
+			if err != nil {
+				return nil, err
+			}
+			l.spread = append(l.spread, c)
+		}
+		n.client = l.spread[k-1]
+	}
 	return l.shared.srv, nil
 }
+
+// clientSpread is how many client sockets the lab sends commands to the
+// devices of one shared socket from. go-coap's server keeps, per peer
+// socket, the responses of the last EXCHANGE_LIFETIME and scans all of
+// them on every datagram from that peer: with one client socket the setup
+// of a fleet (four requests a board, 256 boards a socket) costs a quadratic
+// scan. Spread over 8 sockets each scan is 8 times shorter.
+const clientSpread = 8
 
 func hashString(s string) uint64 {
 	h := uint64(14695981039346656037)

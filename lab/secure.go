@@ -120,7 +120,7 @@ func (l *Lab) requester(n *Node, who string) (requester, error) {
 	// A device without a DTLS socket of its own (an insecure lab, a board
 	// on a shared socket) is managed over plain CoAP, as its Access says.
 	if who == Anyone || l.opts.Insecure || n.Secure == nil {
-		return plain{s: l.client, addr: n.Sock.Addr()}, nil
+		return plain{s: n.client, addr: n.Sock.Addr()}, nil
 	}
 	p, ok := l.Party(who)
 	if !ok {

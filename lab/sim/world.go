@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"container/heap"
 	"context"
 	"errors"
 	"math"
@@ -259,9 +258,10 @@ func (t *Timer) resetOrdered(at time.Duration, order uint64) {
 	t.at = at
 	t.order = order
 	if t.index >= 0 {
-		heap.Fix(&w.queue, t.index)
+		w.queue[t.index].at, w.queue[t.index].order = at, order
+		w.queue.fix(t.index)
 	} else {
-		heap.Push(&w.queue, t)
+		w.queue.push(t)
 	}
 	if w.mode == Paced {
 		w.nudge()
@@ -273,7 +273,7 @@ func (t *Timer) Stop() bool {
 	if t.index < 0 {
 		return false
 	}
-	heap.Remove(&t.w.queue, t.index)
+	t.w.queue.remove(t.index)
 	return true
 }
 
@@ -283,32 +283,102 @@ func (t *Timer) Pending() bool { return t.index >= 0 }
 // When is the virtual time the timer is (or was last) scheduled for.
 func (t *Timer) When() time.Duration { return t.at }
 
-type timerQueue []*Timer
+// timerQueue is a 4-ary min-heap ordered by (at, order). Each entry holds
+// its timer's key beside the pointer, so sifting through a queue of tens of
+// thousands of timers compares without loading every timer it passes; the
+// four-way fan-out halves the depth. Keys are unique (order is), so the
+// sequence of timers run does not depend on the heap's shape.
+type timerQueue []queued
 
-func (q timerQueue) Len() int { return len(q) }
-func (q timerQueue) Less(i, j int) bool {
-	if q[i].at != q[j].at {
-		return q[i].at < q[j].at
+type queued struct {
+	at    time.Duration
+	order uint64
+	t     *Timer
+}
+
+func (a *queued) before(b *queued) bool {
+	if a.at != b.at {
+		return a.at < b.at
 	}
-	return q[i].order < q[j].order
+	return a.order < b.order
 }
-func (q timerQueue) Swap(i, j int) {
-	q[i], q[j] = q[j], q[i]
-	q[i].index = i
-	q[j].index = j
-}
-func (q *timerQueue) Push(x any) {
-	t := x.(*Timer)
+
+func (q *timerQueue) push(t *Timer) {
 	t.index = len(*q)
-	*q = append(*q, t)
+	*q = append(*q, queued{at: t.at, order: t.order, t: t})
+	q.up(t.index)
 }
-func (q *timerQueue) Pop() any {
-	old := *q
-	t := old[len(old)-1]
-	old[len(old)-1] = nil
-	t.index = -1
-	*q = old[:len(old)-1]
+
+// pop removes and returns the earliest timer; the queue must not be empty.
+func (q *timerQueue) pop() *Timer {
+	t := (*q)[0].t
+	q.remove(0)
 	return t
+}
+
+// remove takes the entry at i out of the queue.
+func (q *timerQueue) remove(i int) {
+	h := *q
+	last := len(h) - 1
+	h[i].t.index = -1
+	if i != last {
+		h[i] = h[last]
+		h[i].t.index = i
+	}
+	h[last] = queued{}
+	*q = h[:last]
+	if i != last {
+		q.fix(i)
+	}
+}
+
+// fix restores the order after the entry at i changed its key.
+func (q *timerQueue) fix(i int) {
+	if !q.down(i) {
+		q.up(i)
+	}
+}
+
+func (q timerQueue) up(i int) {
+	e := q[i]
+	for i > 0 {
+		p := (i - 1) / 4
+		if !e.before(&q[p]) {
+			break
+		}
+		q[i] = q[p]
+		q[i].t.index = i
+		i = p
+	}
+	q[i] = e
+	e.t.index = i
+}
+
+// down sifts the entry at i toward the leaves; it reports whether it moved.
+func (q timerQueue) down(i int) bool {
+	e := q[i]
+	start, n := i, len(q)
+	for {
+		c := 4*i + 1
+		if c >= n {
+			break
+		}
+		m := c
+		for k := c + 1; k < c+4 && k < n; k++ {
+			if q[k].before(&q[m]) {
+				m = k
+			}
+		}
+		if !q[m].before(&e) {
+			break
+		}
+		q[i] = q[m]
+		q[i].t.index = i
+		i = m
+	}
+	q[i] = e
+	e.t.index = i
+	return i > start
 }
 
 // NextDue is the virtual time of the next scheduled timer.
@@ -332,7 +402,7 @@ func (w *World) runOne(limit time.Duration) bool {
 	if len(w.queue) == 0 || w.queue[0].at > limit {
 		return false
 	}
-	t := heap.Pop(&w.queue).(*Timer)
+	t := w.queue.pop()
 	w.now = t.at
 	w.guard(t.fn)
 	return true
