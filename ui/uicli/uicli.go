@@ -12,6 +12,7 @@ import (
 
 	"tinylab/device"
 	"tinylab/lab/attach"
+	"tinylab/lab/labcli"
 	"tinylab/scenarios"
 	"tinylab/ui"
 	"tinylab/ui/theme"
@@ -55,7 +56,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		secure, err = attach.ParsePSK(v)
 		return err
 	})
-	pos, err := parse(fs, args)
+	pos, err := labcli.Parse(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -103,22 +104,6 @@ func Main(args []string, stdout, stderr io.Writer) int {
 // terminal, as scencli.Replay(uicli.Replay).
 func Replay(events []device.Event) error {
 	return ui.Replay(events, ui.Options{Title: "recording"})
-}
-
-// parse reads flags wherever they are among the positional arguments.
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
 }
 
 func isTerminal(w io.Writer) bool {

@@ -67,9 +67,9 @@ const usageAll = `tinylab vm: run, assemble and disassemble eBPF programs (femto
       femto-container image (.rbf). IN may also be an ELF object.
   ` + usageDisasm
 
-// parse parses flags that may come before or after the positional
-// arguments; everything after "--" is positional.
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+// Parse parses flags that may come before or after the positional
+// arguments; everything after "--" is positional. tinylab wasm uses it too.
+func Parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos, rest []string
 	for i, a := range args {
 		if a == "--" {
@@ -142,7 +142,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	entry := fs.String("entry", "", "function name or pc to start at (default: pc 0)")
 	now := fs.Uint64("now", 0, "value now_ms (helper 0x20) returns")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
-	pos, err := parse(fs, args)
+	pos, err := Parse(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -242,7 +242,7 @@ func asmCmd(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("asm", usageAsm, stderr)
 	out := fs.String("o", "", "output file (default: IN with .bin, or .rbf with --rbf)")
 	asRBF := fs.Bool("rbf", false, "write a femto-container (rBPF) image instead of raw bytecode")
-	pos, err := parse(fs, args)
+	pos, err := Parse(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -314,7 +314,7 @@ func sep(err error) string {
 
 func disasmCmd(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("disasm", usageDisasm, stderr)
-	pos, err := parse(fs, args)
+	pos, err := Parse(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK

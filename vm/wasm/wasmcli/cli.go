@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"tinylab/vm/vmcli"
 	"tinylab/vm/wasm"
 )
 
@@ -62,30 +63,6 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "tinylab wasm: unknown command %q\n%s\n", args[0], usageAll)
 	return exitLoad
-}
-
-// parse parses flags that may come before or after the positional
-// arguments; everything after "--" is positional.
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos, rest []string
-	for i, a := range args {
-		if a == "--" {
-			args, rest = args[:i], args[i+1:]
-			break
-		}
-	}
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-	return append(pos, rest...), nil
 }
 
 func newFlags(name, usage string, stderr io.Writer) *flag.FlagSet {
@@ -147,7 +124,7 @@ func runCmd(args []string, stdout, stderr io.Writer) int {
 	pages := fs.Uint("pages", wasm.DefaultMaxPages, "memory pages the slot allows")
 	engine := fs.String("engine", "auto", "auto, interpreter or compiler")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
-	pos, err := parse(fs, args)
+	pos, err := vmcli.Parse(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -293,7 +270,7 @@ func (h *standaloneHost) Call(name string, args []uint64, mem *wasm.Memory) (uin
 func inspectCmd(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("inspect", usageInspect, stderr)
 	pages := fs.Uint("pages", wasm.DefaultMaxPages, "memory pages the slot allows")
-	pos, err := parse(fs, args)
+	pos, err := vmcli.Parse(fs, args)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK

@@ -2,8 +2,8 @@
 // container outside a device, and inspect a module (its imports, exports,
 // memory, the natives it needs, what the meter would refuse).
 //
-// It imports vm/wasm only, never the device: the natives a container gets
-// on a device go through the firewall there. Here a small host stands in:
+// It imports vm/wasm (and vm/vmcli for its flag parser), never the device:
+// the natives a container gets on a device go through the firewall there. Here a small host stands in:
 // logger prints, heartbeat returns 0, every other native returns -1 and
 // says so on stderr.
 package wasmcli
