@@ -16,19 +16,26 @@ import (
 	"tinylab/lab/sim"
 )
 
+// runningLab is a paced lab whose world runs until the test ends (real
+// time, as the RD's timers need).
+func runningLab(t *testing.T, opts Options) *Lab {
+	t.Helper()
+	l, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = l.World().Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done; l.Close() })
+	return l
+}
+
 // TestGatewayShowsTheFleet: a paced lab with its gateway; its device
 // registers with the gateway's RD, and /lab/devices (block-wise JSON over
 // real CoAP) shows the device, its registration and the RD's entry.
 func TestGatewayShowsTheFleet(t *testing.T) {
-	l, err := New(Options{Seed: 1, Mode: sim.Paced, Gateway: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = l.World().Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	l := runningLab(t, Options{Seed: 1, Mode: sim.Paced, Gateway: "127.0.0.1:0"})
 	for _, id := range []string{"bench-1", "bench-2"} {
 		if _, err := l.AddDevice(DeviceSpec{ID: id, Board: "native"}); err != nil {
 			t.Fatal(err)
@@ -92,15 +99,7 @@ func (w *blockBuf) Write(p []byte) (int, error) { w.b = append(w.b, p...); retur
 // A device on every interface registers without base=: the RD takes the
 // registration's source address.
 func TestUnspecifiedListenLeavesTheBaseToTheRD(t *testing.T) {
-	l, err := New(Options{Seed: 1, Mode: sim.Paced, Gateway: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = l.World().Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	l := runningLab(t, Options{Seed: 1, Mode: sim.Paced, Gateway: "127.0.0.1:0"})
 	if _, err := l.AddDevice(DeviceSpec{ID: "any", Listen: "0.0.0.0:0"}); err != nil {
 		t.Fatal(err)
 	}
@@ -143,15 +142,7 @@ func TestTheRDOption(t *testing.T) {
 	if _, ok := fast.Registration("quick"); ok {
 		t.Fatal("a fast lab registered a device")
 	}
-	l, err := New(Options{Mode: sim.Paced, RD: gw.URI(), RDLifetime: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = l.World().Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	l := runningLab(t, Options{Mode: sim.Paced, RD: gw.URI(), RDLifetime: 5 * time.Second})
 	if _, err := l.AddDevice(DeviceSpec{ID: "slow"}); err != nil {
 		t.Fatal(err)
 	}
