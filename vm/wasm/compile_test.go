@@ -197,18 +197,21 @@ func TestNativeArgsZeroExtended(t *testing.T) {
 		want uint64
 	}{
 		{"wrapped i64", cat(i64c(0x7_0000_0005), []byte{i32WrapI64}), 5},
+		{"wrapped i64 parameter", cat(lget(0), []byte{i32WrapI64}), 5},
 		{"negative", i32c(-1), 0xffff_ffff},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			bin := build(modSpec{imports: []string{"open"}, memMin: 1, memMax: -1,
-				funcs: []fnSpec{{name: "f", results: []ValType{I32}, body: cat(tc.arg, call(0))}}}).bin
+				funcs: []fnSpec{{name: "f", params: []ValType{I64}, results: []ValType{I32}, body: cat(tc.arg, call(0))}}}).bin
+			var seen uint64
 			host := hostFunc(func(name string, args []uint64, mem *Memory) (uint64, error) {
-				return args[0], nil
+				seen = args[0]
+				return 0, nil
 			})
 			onBoth(t, bin, Config{}, host, func(t *testing.T, in *Instance) string {
-				res, err := in.Call("f")
-				if err != nil || res.R0 != tc.want {
-					t.Errorf("host saw %#x (%v), want %#x", res.R0, err, tc.want)
+				res, err := in.Call("f", 0x7_0000_0005)
+				if err != nil || seen != tc.want {
+					t.Errorf("host saw %#x (%v), want %#x", seen, err, tc.want)
 				}
 				return outcome(res, err)
 			})
