@@ -70,6 +70,81 @@ func (b *Bus) Sink(fn func(device.Event)) (remove func()) {
 	}
 }
 
+// Drain adds a sink whose fn runs on a goroutine of its own, in order: a
+// printer formats and writes the transcript there, on another core, while
+// the world runs on. Events are values the bus already shares with its
+// readers, so reading them late is safe. When drainBacklog events wait,
+// Publish waits for fn (a run that prints must not outgrow its memory, and
+// a blocked output blocked the world as much when sinks printed inline).
+// stop removes the sink and returns once every event it took went to fn.
+func (b *Bus) Drain(fn func(device.Event)) (stop func()) {
+	d := &drain{fn: fn, done: make(chan struct{})}
+	d.more, d.room = sync.NewCond(&d.mu), sync.NewCond(&d.mu)
+	go d.run()
+	remove := b.Sink(d.take)
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			remove()
+			d.mu.Lock()
+			d.closed = true
+			d.more.Signal()
+			d.mu.Unlock()
+			<-d.done
+		})
+	}
+}
+
+// drainBacklog bounds the events a Drain holds for its goroutine.
+const drainBacklog = 1 << 14
+
+type drain struct {
+	fn         func(device.Event)
+	mu         sync.Mutex
+	more, room *sync.Cond
+	queue      []device.Event
+	spare      []device.Event // the last batch handed out, reused
+	closed     bool
+	done       chan struct{}
+}
+
+func (d *drain) take(e device.Event) {
+	d.mu.Lock()
+	for len(d.queue) >= drainBacklog {
+		d.room.Wait()
+	}
+	d.queue = append(d.queue, e)
+	if len(d.queue) == 1 {
+		d.more.Signal()
+	}
+	d.mu.Unlock()
+}
+
+func (d *drain) run() {
+	defer close(d.done)
+	for {
+		d.mu.Lock()
+		for len(d.queue) == 0 && !d.closed {
+			d.more.Wait()
+		}
+		if len(d.queue) == 0 {
+			d.mu.Unlock()
+			return
+		}
+		batch := d.queue
+		d.queue = d.spare[:0]
+		d.room.Broadcast()
+		d.mu.Unlock()
+		for _, e := range batch {
+			d.fn(e)
+		}
+		clear(batch)
+		d.mu.Lock()
+		d.spare = batch
+		d.mu.Unlock()
+	}
+}
+
 // Total is how many events were published.
 func (b *Bus) Total() uint64 {
 	b.mu.Lock()

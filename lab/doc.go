@@ -12,7 +12,9 @@
 // socket to each device's socket: the lab is a management client like
 // TinyContainer's controller, and a tester's coap-client is its peer.
 // Fleets (Options.BoardsPerSocket) put several devices on one socket, told
-// apart by Uri-Host (see device/coapnet.Hosts).
+// apart by Uri-Host (see device/coapnet.Hosts). Provision sets a fleet up
+// with several requests in flight, in a fixed order into the world
+// (provision.go), and printers read the bus off the world (Bus.Drain).
 //
 // Each owner and tenant has a DTLS PSK from the seed; commands go as the
 // owner over its DTLS session, or as another party (Actor, `as PARTY`):

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/plgd-dev/go-coap/v3/message/pool"
@@ -181,6 +182,7 @@ type Lab struct {
 	rd        rdState
 	sessions  map[sessionKey]*coapnet.SecureClient // the parties' DTLS sessions with devices
 	collector *collector
+	order     atomic.Pointer[turnstile] // while Provision runs: the order its requests enter the world
 }
 
 // ErrUnknownDevice is returned for a device id the lab does not have.
@@ -316,12 +318,25 @@ func (l *Lab) Parties() []*Party {
 }
 
 // env is a device's view of the lab.
-type env struct{ l *Lab }
+// env is a device's view of the lab; id names the device whose requests a
+// running Provision puts in order.
+type env struct {
+	l  *Lab
+	id string
+}
 
 func (e env) Now() time.Duration                  { return e.l.world.Now() }
 func (e env) NewTimer(fn func()) device.Timer     { return e.l.world.NewTimer(fn) }
 func (e env) Go(fn func(device.Task)) device.Task { return e.l.world.Go(func(t *sim.Task) { fn(t) }) }
-func (e env) Do(fn func())                        { e.l.world.Do(fn) }
+func (e env) Do(fn func()) {
+	if t := e.l.order.Load(); t != nil {
+		place, ok := t.enter(e.id)
+		if ok {
+			defer t.finish(place)
+		}
+	}
+	e.l.world.Do(fn)
+}
 func (e env) Emit(ev device.Event)                { e.l.bus.Publish(ev) }
 func (l *Lab) resolve(host, port string) (*net.UDPAddr, error) {
 	switch host {
@@ -393,7 +408,7 @@ func (l *Lab) AddDevice(spec DeviceSpec) (*Node, error) {
 		cfg.Access.Insecure = true
 	}
 	n := &Node{Index: index, Spec: spec, client: l.client}
-	l.world.Do(func() { n.Dev, err = device.New(cfg, env{l}) })
+	l.world.Do(func() { n.Dev, err = device.New(cfg, env{l: l, id: spec.ID}) })
 	if err != nil {
 		return nil, err
 	}

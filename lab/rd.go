@@ -50,7 +50,7 @@ func (l *Lab) Register(id string, cfg cord.Config) (*cord.EP, error) {
 	cfg.Links = n.Dev.Links
 	cfg.Up = n.Dev.Powered
 	cfg.Resolve = l.resolve
-	ep, err := cord.New(env{l}, n.Sock, cfg)
+	ep, err := cord.New(env{l: l}, n.Sock, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("device %s: %w", id, err)
 	}

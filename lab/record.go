@@ -11,7 +11,7 @@ import (
 
 // Recorder writes every event of the bus to w as JSON Lines, in order: the
 // transcript. Two runs of the same scenario with the same seed in Fast mode
-// write the same bytes.
+// write the same bytes. It encodes and writes off the world (Bus.Drain).
 type Recorder struct {
 	w      *bufio.Writer
 	remove func()
@@ -22,7 +22,7 @@ type Recorder struct {
 // Record starts recording the bus to w.
 func (l *Lab) Record(w io.Writer) *Recorder {
 	r := &Recorder{w: bufio.NewWriterSize(w, 64<<10)}
-	r.remove = l.bus.Sink(r.write)
+	r.remove = l.bus.Drain(r.write)
 	return r
 }
 

@@ -102,8 +102,10 @@ func (sc *Scenario) codeBytes(c *Container) ([]byte, error) {
 
 // populate makes the scenario's world in a new lab: parties, containers
 // defined, devices (booted), and each device's install list loaded and
-// started.
-func (sc *Scenario) populate(l *lab.Lab) error {
+// started. A fleet (boards sharing sockets) is provisioned group by group
+// with lab.Provision, several requests in flight; a smaller lab device by
+// device, one request at a time, as its transcripts have always read.
+func (sc *Scenario) populate(l *lab.Lab, fleet bool) error {
 	if _, err := l.AddParty(sc.Owner, lab.Owner); err != nil {
 		return err
 	}
@@ -137,7 +139,22 @@ func (sc *Scenario) populate(l *lab.Lab) error {
 			spec.Peers = append(spec.Peers, device.PeerSpec{ID: p.ID, Name: p.Name, Class: class, Model: model,
 				Start: p.Start, Min: p.Min, Max: p.Max, Step: p.Step})
 		}
-		for _, id := range d.ids() {
+		ids := d.ids()
+		if fleet {
+			// a fleet's boards are all built, then provisioned together
+			for _, id := range ids {
+				s := spec
+				s.ID = id
+				if _, err := l.AddDevice(s); err != nil {
+					return errAt(d.Pos, "%v", err)
+				}
+			}
+			if err := l.Provision(ids, d.Install); err != nil {
+				return errAt(d.Pos, "provisioning %s: %v", strings.Join(d.Install, ", "), err)
+			}
+			continue
+		}
+		for _, id := range ids {
 			s := spec
 			s.ID = id
 			if _, err := l.AddDevice(s); err != nil {

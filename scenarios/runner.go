@@ -185,7 +185,7 @@ func NewRunner(sc *Scenario, o Options) (*Runner, error) {
 		o.Setup(l)
 	}
 	l.Bus().Publish(device.Event{Device: "scenario", Data: Started{Name: sc.Name, Title: sc.Title, Seed: seed, Steps: len(sc.Steps)}})
-	if err := sc.populate(l); err != nil {
+	if err := sc.populate(l, per > 0); err != nil {
 		r.Close()
 		return nil, err
 	}

@@ -112,11 +112,14 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		}
 		defer recFile.Close()
 	}
+	printed := func() {}
+	defer func() { printed() }()
 	o.Setup = func(l *lab.Lab) {
 		if recFile != nil {
 			rec = l.Record(recFile)
 		}
-		l.Bus().Sink(func(e device.Event) { write(out, e, *asJSON) })
+		// formatting a fleet's million lines happens beside the world
+		printed = l.Bus().Drain(func(e device.Event) { write(out, e, *asJSON) })
 	}
 	if *rd != "" && o.Mode != sim.Paced {
 		// a fast clock runs ahead of the RD's: lifetimes would mean nothing
@@ -140,6 +143,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err = play(ctx, r)
+	printed()
 	if rec != nil {
 		if cerr := rec.Close(); cerr != nil {
 			fmt.Fprintln(stderr, "tinylab run:", cerr)
