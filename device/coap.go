@@ -77,7 +77,7 @@ const nonWindow = 64
 // deduplicates through its response cache, which answerNon bypasses.
 type nonSeen struct {
 	mu   sync.Mutex
-	ring [nonWindow]struct {
+	ring *[nonWindow]struct { // made at the first NON: most devices of a fleet never see one
 		peer string
 		mid  int32
 	}
@@ -88,6 +88,12 @@ type nonSeen struct {
 func (n *nonSeen) dup(peer string, mid int32) bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if n.ring == nil {
+		n.ring = new([nonWindow]struct {
+			peer string
+			mid  int32
+		})
+	}
 	for _, e := range n.ring {
 		if e.peer == peer && e.mid == mid {
 			return true

@@ -73,6 +73,7 @@ func openLive(scenario string, seed *uint64, speed float64) (*live, error) {
 	if err != nil {
 		return nil, err
 	}
+	scenarios.HoldMemory(sc)
 	l := newLive(sc, seed, speed)
 	if !sc.Builtin {
 		l.reload = func() (*scenarios.Scenario, error) { return scenarios.Load(scenario) }

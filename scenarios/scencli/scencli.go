@@ -126,6 +126,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "tinylab run: --rd needs --speed (devices register in real time only)")
 		return 2
 	}
+	scenarios.HoldMemory(sc)
 	r, err := scenarios.NewRunner(sc, o)
 	if err != nil {
 		fmt.Fprintln(stderr, "tinylab run:", err)
