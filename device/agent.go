@@ -66,7 +66,7 @@ type candidate struct {
 // container type names (the code must be its code, the device must have it)
 // and the code (the runtime's loader and verifier), and the size of a slot.
 func (d *Device) validate(metaRaw, code, data []byte) (*candidate, error) {
-	md, err := firewall.DecodeMetadata(metaRaw)
+	md, err := decodeMetadata(metaRaw)
 	if err != nil {
 		return nil, &RejectError{Part: "metadata", Err: err}
 	}

@@ -1,7 +1,6 @@
 package device
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -514,7 +513,7 @@ func (d *Device) serveTinyContainer(w mux.ResponseWriter, r *mux.Message) {
 			text(w, codes.BadOption, "metadata (65002) and code (65004) are required")
 			return
 		}
-		c, err := d.Load(bytes.Clone(meta), bytes.Clone(code), bytes.Clone(data), "coap")
+		c, err := d.Load(sharedBytes(meta), sharedBytes(code), sharedBytes(data), "coap")
 		if err != nil {
 			text(w, codes.InternalServerError, err.Error())
 			return

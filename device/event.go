@@ -289,7 +289,13 @@ func (e Heartbeat) String() string {
 	if e.Interval == 0 {
 		return "container " + e.Container + ": heartbeat"
 	}
-	return fmt.Sprintf("container %s: heartbeat (+%.3f s)", e.Container, e.Interval.Seconds())
+	// a fleet prints a million of these: strconv, not fmt (same bytes as %.3f)
+	b := make([]byte, 0, 32+len(e.Container))
+	b = append(b, "container "...)
+	b = append(b, e.Container...)
+	b = append(b, ": heartbeat (+"...)
+	b = strconv.AppendFloat(b, e.Interval.Seconds(), 'f', 3, 64)
+	return string(append(b, " s)"...))
 }
 func (e MissedHeartbeat) String() string {
 	return fmt.Sprintf("watchdog: %s missed its heartbeat (%d of %d)", e.Container, e.Missed, e.Max)
@@ -394,21 +400,45 @@ func ContainerOf(p Payload) string {
 
 // String is the event as one console line: virtual time, device, content.
 func (e Event) String() string {
-	return FormatDuration(e.At) + " " + e.Device + " " + e.Data.String()
+	data := e.Data.String()
+	b := make([]byte, 0, 12+len(e.Device)+len(data))
+	b = appendDuration(b, e.At)
+	b = append(b, ' ')
+	b = append(b, e.Device...)
+	b = append(b, ' ')
+	return string(append(b, data...))
 }
 
 // FormatDuration writes a virtual time as mm:ss.mmm (hh:mm:ss.mmm past an hour).
-func FormatDuration(d time.Duration) string {
+func FormatDuration(d time.Duration) string { return string(appendDuration(nil, d)) }
+
+func appendDuration(b []byte, d time.Duration) []byte {
 	ms := int64(d / time.Millisecond)
 	if ms < 0 {
 		// -ms of the most negative duration still fits: ms > MinInt64 / 1e6
-		return "-" + FormatDuration(time.Duration(-ms)*time.Millisecond)
+		b = append(b, '-')
+		ms = -ms
 	}
 	h, m, s, frac := ms/3600000, ms/60000%60, ms/1000%60, ms%1000
 	if h > 0 {
-		return fmt.Sprintf("%02d:%02d:%02d.%03d", h, m, s, frac)
+		b = appendPadded(b, h, 2)
+		b = append(b, ':')
 	}
-	return fmt.Sprintf("%02d:%02d.%03d", m, s, frac)
+	b = appendPadded(b, m, 2)
+	b = append(b, ':')
+	b = appendPadded(b, s, 2)
+	b = append(b, '.')
+	return appendPadded(b, frac, 3)
+}
+
+// appendPadded appends v (>= 0) in decimal, zero-padded to width, as %0*d.
+func appendPadded(b []byte, v int64, width int) []byte {
+	for n, x := 1, v; n < width; n++ {
+		if x /= 10; x == 0 {
+			b = append(b, '0')
+		}
+	}
+	return strconv.AppendInt(b, v, 10)
 }
 
 // MarshalJSON writes an event as one flat object: the envelope fields first,

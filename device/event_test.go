@@ -2,6 +2,8 @@ package device
 
 import (
 	"encoding/json"
+	"fmt"
+	"math"
 	"reflect"
 	"testing"
 	"time"
@@ -92,5 +94,34 @@ func TestFaultLocations(t *testing.T) {
 	var back Event
 	if err := json.Unmarshal(b, &back); err != nil || !reflect.DeepEqual(back, ev) {
 		t.Errorf("round trip: %v\n got %#v\nwant %#v", err, back, ev)
+	}
+}
+
+// TestFormatsAsFmt: the hand-written formats of the hot events write what
+// fmt wrote before them, byte for byte.
+func TestFormatsAsFmt(t *testing.T) {
+	old := func(d time.Duration) string {
+		ms := int64(d / time.Millisecond)
+		neg := ""
+		if ms < 0 {
+			neg, ms = "-", -ms
+		}
+		h, m, s, frac := ms/3600000, ms/60000%60, ms/1000%60, ms%1000
+		if h > 0 {
+			return neg + fmt.Sprintf("%02d:%02d:%02d.%03d", h, m, s, frac)
+		}
+		return neg + fmt.Sprintf("%02d:%02d.%03d", m, s, frac)
+	}
+	for _, d := range []time.Duration{0, 1, time.Millisecond, 999 * time.Millisecond, time.Second, 61*time.Second + 7*time.Millisecond,
+		time.Hour, 100*time.Hour + 5*time.Minute, -1500 * time.Millisecond, math.MinInt64, math.MaxInt64, 1234567891234} {
+		if got, want := FormatDuration(d), old(d); got != want {
+			t.Errorf("FormatDuration(%d) = %q, want %q", d, got, want)
+		}
+	}
+	for _, iv := range []time.Duration{1, 500 * time.Microsecond, 1500 * time.Microsecond, time.Second, 999999999, 61 * time.Second} {
+		h := Heartbeat{Container: "beacon", Interval: iv}
+		if got, want := h.String(), fmt.Sprintf("container %s: heartbeat (+%.3f s)", h.Container, iv.Seconds()); got != want {
+			t.Errorf("heartbeat %d: %q, want %q", iv, got, want)
+		}
 	}
 }

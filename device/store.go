@@ -42,7 +42,7 @@ func (s *MemStore) Get(key string) ([]byte, bool, error) {
 func (s *MemStore) Put(key string, val []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.m[key] = slices.Clone(val)
+	s.m[key] = sharedBytes(val) // Get copies: what a store holds is never written
 	return nil
 }
 
