@@ -337,7 +337,7 @@ func (e env) Do(fn func()) {
 	}
 	e.l.world.Do(fn)
 }
-func (e env) Emit(ev device.Event)                { e.l.bus.Publish(ev) }
+func (e env) Emit(ev device.Event) { e.l.bus.Publish(ev) }
 func (l *Lab) resolve(host, port string) (*net.UDPAddr, error) {
 	switch host {
 	case RepoHost:
