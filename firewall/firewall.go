@@ -37,6 +37,7 @@ type Firewall struct {
 	mu     sync.Mutex
 	opts   Options
 	byUID  map[string]*entry
+	last   *entry // the entry looked up last: a loop's calls are all one container's
 	fds    []fdSlot
 	nextFD int32
 }
@@ -109,6 +110,9 @@ func (fw *Firewall) Remove(uid string) {
 	if e := fw.byUID[uid]; e != nil {
 		fw.closeAllLocked(e)
 		delete(fw.byUID, uid)
+		if fw.last == e {
+			fw.last = nil
+		}
 	}
 }
 
@@ -123,6 +127,18 @@ func (fw *Firewall) CloseAll(uid string) {
 	}
 }
 
+// lookupLocked finds a container's entry, nil when it has none.
+func (fw *Firewall) lookupLocked(uid string) *entry {
+	if e := fw.last; e != nil && e.uid == uid {
+		return e
+	}
+	e := fw.byUID[uid]
+	if e != nil {
+		fw.last = e
+	}
+	return e
+}
+
 func (fw *Firewall) closeAllLocked(e *entry) {
 	for i := range fw.fds {
 		if fw.fds[i].owner == e {
@@ -134,7 +150,7 @@ func (fw *Firewall) closeAllLocked(e *entry) {
 // BeginLoop starts a new loop for a container: its call budget refills.
 func (fw *Firewall) BeginLoop(uid string) {
 	fw.mu.Lock()
-	if e := fw.byUID[uid]; e != nil {
+	if e := fw.lookupLocked(uid); e != nil {
 		e.loopCalls = 0
 	}
 	fw.mu.Unlock()
@@ -189,7 +205,7 @@ func (fw *Firewall) Resolve(req Request) (Endpoint, Decision) {
 func (fw *Firewall) Deny(req Request, reason Reason, detail string) Decision {
 	d := Decision{Container: req.Container, Call: req.Call, Args: req.Args, Endpoint: req.Endpoint, FD: req.FD, Reason: reason, Detail: detail}
 	fw.mu.Lock()
-	if e := fw.byUID[req.Container]; e != nil {
+	if e := fw.lookupLocked(req.Container); e != nil {
 		e.loopCalls++
 		e.count(&d)
 	}
@@ -209,7 +225,7 @@ func (fw *Firewall) report(d *Decision) {
 // allowed, changes the fd table.
 func (fw *Firewall) decideLocked(req *Request, apply bool) (Decision, Endpoint) {
 	d := Decision{Container: req.Container, Call: req.Call, Args: req.Args, Endpoint: req.Endpoint, FD: req.FD}
-	e := fw.byUID[req.Container]
+	e := fw.lookupLocked(req.Container)
 	if e == nil {
 		d.Reason, d.Detail = ReasonNotInstalled, "no policy for this container"
 		return d, Endpoint{}
