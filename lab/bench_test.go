@@ -150,14 +150,14 @@ func bigFleet(b *testing.B, n int) *Lab {
 	grants := firewall.MaskOf(firewall.CallHeartbeat)
 	must(b, l.Define(ContainerDef{Name: "app", Tenant: "ops", Code: code(b, beatSrc), Grants: grants}))
 	must(b, l.Define(ContainerDef{Name: "app-v2", UID: "app", Tenant: "ops", Code: code(b, beatSrc), Data: []byte("v2"), Grants: grants}))
-	for i := range n {
-		id := fmt.Sprintf("box-%d", i+1)
-		if _, err := l.AddDevice(DeviceSpec{ID: id, Board: "nrf52dk"}); err != nil {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("box-%d", i+1)
+		if _, err := l.AddDevice(DeviceSpec{ID: ids[i], Board: "nrf52dk"}); err != nil {
 			b.Fatal(err)
 		}
-		must(b, l.Load(id, "app"))
-		must(b, l.Start(id, "app"))
 	}
+	must(b, l.Provision(ids, []string{"app"}))
 	return l
 }
 
