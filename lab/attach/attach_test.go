@@ -129,8 +129,10 @@ func TestAttachFollowsCommandsAndReachability(t *testing.T) {
 	for _, n := range l.Nodes() {
 		must(t, a.Attach(n.ID(), n.URI()))
 	}
-	eventually(t, 5*time.Second, "both live with coach RUNNING", func() bool {
-		return stateOf(remote(a, "bench-1"), "coach") == "RUNNING" && stateOf(remote(a, "bench-2"), "coach") == "RUNNING"
+	// /containers and /suit/status are read apart: wait for both
+	eventually(t, 5*time.Second, "both live with coach RUNNING and bench-1's SUIT status read", func() bool {
+		return stateOf(remote(a, "bench-1"), "coach") == "RUNNING" && stateOf(remote(a, "bench-2"), "coach") == "RUNNING" &&
+			remote(a, "bench-1").Suit.SeqNo == 1
 	})
 	if r := remote(a, "bench-1"); r.Board != "native" || !r.Live || r.Suit.Last.Result != "SUIT_OK" || r.Suit.SeqNo != 1 {
 		t.Fatalf("bench-1: %+v", r)
