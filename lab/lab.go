@@ -183,6 +183,7 @@ type Lab struct {
 	sessions  map[sessionKey]*coapnet.SecureClient // the parties' DTLS sessions with devices
 	collector *collector
 	order     atomic.Pointer[turnstile] // while Provision runs: the order its requests enter the world
+	tally     *tally                    // the fleet at a glance, kept from the bus
 }
 
 // ErrUnknownDevice is returned for a device id the lab does not have.
@@ -198,8 +199,9 @@ func New(opts Options) (*Lab, error) {
 		runner: coapnet.NewRunner(4 * time.Second),
 		pool:   pool.New(256, coapnet.MaxDatagram),
 		byID:   map[string]*Node{}, defs: map[string]*ContainerDef{}, metas: map[string][]byte{}, sessions: map[sessionKey]*coapnet.SecureClient{},
-		rng: rand.New(rand.NewPCG(opts.Seed, 0x6c6f7373)),
+		rng: rand.New(rand.NewPCG(opts.Seed, 0x6c6f7373)), tally: newTally(),
 	}
+	l.bus.Sink(l.tally.see)
 	// A bug in one device must not end a demo: it is reported and the world
 	// goes on (the transcript shows it).
 	l.world.OnPanic(func(v any) { l.note(fmt.Sprintf("internal error, please report it: %v", v)) })
@@ -449,6 +451,8 @@ func (l *Lab) AddDevice(spec DeviceSpec) (*Node, error) {
 	l.mu.Unlock()
 	if !spec.Off {
 		l.world.Do(func() { err = n.Dev.PowerOn("power on") })
+	} else {
+		l.tally.see(device.Event{Device: spec.ID, Data: device.Power{On: false}})
 	}
 	if err == nil && n.Sock != nil && n.Host == "" && l.opts.RD != "" && l.opts.Mode == sim.Paced {
 		_, err = l.Register(spec.ID, cord.Config{RD: l.opts.RD, Endpoint: spec.ID, Lifetime: l.opts.RDLifetime})

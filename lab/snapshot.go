@@ -26,6 +26,7 @@ type Snapshot struct {
 	Published uint64           // events on the bus so far
 	Armed     Attack           // what the next update will carry
 	Rollout   *RolloutView     // the latest rollout campaign, if any
+	Tally     Tally            // the whole fleet, counted
 }
 
 // Rows is a window of the device list: Count rows from row From.
@@ -87,5 +88,6 @@ func (l *Lab) SnapshotRows(detail string, rows Rows) Snapshot {
 	})
 	s.Mode, s.Speed, s.Paused = mode, speed, paused
 	s.Published = l.bus.Total()
+	s.Tally = l.tally.get()
 	return s
 }

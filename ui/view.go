@@ -80,7 +80,13 @@ func (m *model) pane(p paneID, r rect) []string {
 	case paneDevices:
 		title = "devices"
 		if n := len(m.snap.IDs); n > ih && ih > 0 {
+			// a fleet longer than the pane says what the rows off screen hold
 			note = th.Dim.Render(fmt.Sprintf("%d/%d", m.selIdx+1, n))
+			pos := ansi.StringWidth(note)
+			// the frame's own cells: "┌─ " title " ─ " note " · " tally " ─┐"
+			if t := pane.TallyNote(th, m.snap.Tally, r.w-ansi.StringWidth(title)-pos-11); t != "" {
+				note += th.Dim.Render(" · ") + t
+			}
 		} else if n > 0 {
 			note = th.Dim.Render(fmt.Sprint(n))
 		}

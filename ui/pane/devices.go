@@ -5,8 +5,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"tinylab/device"
 	"tinylab/firewall"
+	"tinylab/lab"
 	"tinylab/ui/theme"
 )
 
@@ -254,4 +257,36 @@ func (d Devices) containers(t *theme.Theme, s *device.Summary, n int) string {
 		parts = append(parts, t.State(device.State(st)).Render(p))
 	}
 	return strings.Join(parts, " ")
+}
+
+// TallyNote is a fleet's counts for the device list's frame: containers by
+// state (failed first: what a presenter looks for), boards off, denials, each only when
+// there is any; the first that does not fit in w cells ends the note.
+func TallyNote(t *theme.Theme, y lab.Tally, w int) string {
+	var parts []string
+	full := false
+	add := func(s string) {
+		if n := len(parts); !full && ansi.StringWidth(strings.Join(append(parts[:n:n], s), " · ")) <= w {
+			parts = append(parts, s)
+			return
+		}
+		full = true
+	}
+	order := []device.State{device.Failed, device.Running, device.Provisioning, device.Ready, device.Stopping, device.Deleting}
+	for _, s := range order {
+		if n := y.Of(s); n > 0 {
+			text := fmt.Sprintf("%d %s", n, Abbrev(s))
+			if s == device.Failed {
+				text = t.Bad.Render(text)
+			}
+			add(text)
+		}
+	}
+	if y.Off > 0 {
+		add(fmt.Sprintf("⏻ %d", y.Off))
+	}
+	if y.Denied > 0 {
+		add(t.Bad.Render(fmt.Sprintf("✗ %d", y.Denied)))
+	}
+	return strings.Join(parts, " · ")
 }

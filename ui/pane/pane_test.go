@@ -11,6 +11,7 @@ import (
 
 	"tinylab/device"
 	"tinylab/firewall"
+	"tinylab/lab"
 	"tinylab/scenarios"
 	"tinylab/ui/theme"
 )
@@ -382,5 +383,31 @@ func TestDevicesWindow(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTallyNote: a fleet's counts, failures first, running, boards off and
+// denials; what does not fit is left out, whole.
+func TestTallyNote(t *testing.T) {
+	var y lab.Tally
+	y.Containers[device.Running] = 19996
+	y.Containers[device.Failed] = 3
+	y.Containers[device.Ready] = 1
+	y.Off, y.Denied = 2, 41
+	for _, tc := range []struct {
+		w    int
+		want string
+	}{
+		{80, "3 FAIL · 19996 RUN · 1 RDY · ⏻ 2 · ✗ 41"},
+		{30, "3 FAIL · 19996 RUN · 1 RDY"},
+		{12, "3 FAIL"},
+		{5, ""},
+	} {
+		if got := ansi.Strip(TallyNote(th, y, tc.w)); got != tc.want {
+			t.Errorf("width %d: %q, want %q", tc.w, got, tc.want)
+		}
+	}
+	if got := TallyNote(th, lab.Tally{}, 80); got != "" {
+		t.Errorf("an empty lab: %q", got)
 	}
 }
