@@ -51,6 +51,10 @@
 // party of the session's PSK identity). Remote endpoints POST for real
 // (remote.go) from a task, so the virtual clock holds for the exchange.
 //
+// A fleet's boards hold the same container bytes and metadata: the host
+// keeps one read-only copy of each (shared.go), and every board still
+// counts it as its own flash and RAM.
+//
 // device imports vm, suit and firewall; it must never import lab, scenarios or
 // ui (tests may use lab/sim, which imports nothing of the project).
 package device
