@@ -319,7 +319,6 @@ func (l *Lab) Parties() []*Party {
 	return slices.Clone(l.parties)
 }
 
-// env is a device's view of the lab.
 // env is a device's view of the lab; id names the device whose requests a
 // running Provision puts in order.
 type env struct {

@@ -11,36 +11,42 @@ import (
 	"tinylab/lab/sim"
 )
 
-// provisioned builds a fleet of n boards, four to a shared socket (so
-// requests cross many socket pairs), provisions two containers on all of
-// them and returns what the devices said, in order.
-func provisioned(t *testing.T, n int, off string) ([]string, error) {
+// smallFleet is a lab of n boards box-1…box-n, four to a shared socket (so
+// requests cross many socket pairs), with containers a and b defined; the
+// board named off is added powered off.
+func smallFleet(t *testing.T, n int, off string) (*Lab, []string) {
 	t.Helper()
 	l, err := New(Options{Seed: 1, Mode: sim.Fast, BoardsPerSocket: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
+	t.Cleanup(l.Close)
 	must(t, firstErr(l.AddParty("owner", Owner)))
 	must(t, firstErr(l.AddParty("ops", Tenant)))
 	grants := firewall.MaskOf(firewall.CallHeartbeat)
-	must(t, l.Define(ContainerDef{Name: "a", Tenant: "ops", Code: code(t, beatSrc), Grants: grants}))
-	must(t, l.Define(ContainerDef{Name: "b", Tenant: "ops", Code: code(t, beatSrc), Grants: grants}))
-	var ids []string
-	for i := range n {
-		id := fmt.Sprintf("box-%d", i+1)
-		if _, err := l.AddDevice(DeviceSpec{ID: id, Board: "nrf52dk", Off: id == off}); err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, id)
+	for _, name := range []string{"a", "b"} {
+		must(t, l.Define(ContainerDef{Name: name, Tenant: "ops", Code: code(t, beatSrc), Grants: grants}))
 	}
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("box-%d", i+1)
+		must(t, firstErr(l.AddDevice(DeviceSpec{ID: ids[i], Board: "nrf52dk", Off: ids[i] == off})))
+	}
+	return l, ids
+}
+
+// provisioned provisions a and b on a small fleet and returns what the
+// devices said, in order.
+func provisioned(t *testing.T, n int, off string) ([]string, error) {
+	t.Helper()
+	l, ids := smallFleet(t, n, off)
 	var said []string
 	l.Bus().Sink(func(e device.Event) {
 		if _, ok := e.Data.(device.StateChange); ok {
 			said = append(said, e.Device+" "+e.Data.String())
 		}
 	})
-	err = l.Provision(ids, []string{"a", "b"})
+	err := l.Provision(ids, []string{"a", "b"})
 	return said, err
 }
 

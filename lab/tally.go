@@ -11,9 +11,9 @@ import (
 // by event, never by walking the fleet, so a frame reads it at the same
 // cost with ten boards or ten thousand.
 type Tally struct {
-	Containers [7]int // by device.State (Empty is never counted)
-	Off        int    // boards powered off
-	Denied     uint64 // firewall denials and refused requests
+	Containers [device.Failed + 1]int // by device.State (Empty is never counted)
+	Off        int                    // boards powered off
+	Denied     uint64                 // firewall denials and refused requests
 	Heartbeats uint64
 }
 

@@ -2,13 +2,10 @@ package lab
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
 	"tinylab/device"
-	"tinylab/firewall"
-	"tinylab/lab/sim"
 )
 
 // walked counts what the tally counts by walking every device: the truth
@@ -31,22 +28,7 @@ func walked(l *Lab) Tally {
 // TestTallyFollowsTheFleet: loads, starts, a stop, a power cut and a boot,
 // and a board added off: the counts kept event by event match a walk.
 func TestTallyFollowsTheFleet(t *testing.T) {
-	l, err := New(Options{Seed: 1, Mode: sim.Fast, BoardsPerSocket: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	must(t, firstErr(l.AddParty("owner", Owner)))
-	must(t, firstErr(l.AddParty("ops", Tenant)))
-	grants := firewall.MaskOf(firewall.CallHeartbeat)
-	for _, name := range []string{"a", "b"} {
-		must(t, l.Define(ContainerDef{Name: name, Tenant: "ops", Code: code(t, beatSrc), Grants: grants}))
-	}
-	var ids []string
-	for i := range 12 {
-		ids = append(ids, fmt.Sprintf("box-%d", i+1))
-		must(t, firstErr(l.AddDevice(DeviceSpec{ID: ids[i], Board: "nrf52dk"})))
-	}
+	l, ids := smallFleet(t, 12, "")
 	must(t, firstErr(l.AddDevice(DeviceSpec{ID: "spare", Board: "nrf52dk", Off: true})))
 	check := func(when string) Tally {
 		t.Helper()

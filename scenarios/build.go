@@ -140,25 +140,14 @@ func (sc *Scenario) populate(l *lab.Lab, fleet bool) error {
 				Start: p.Start, Min: p.Min, Max: p.Max, Step: p.Step})
 		}
 		ids := d.ids()
-		if fleet {
-			// a fleet's boards are all built, then provisioned together
-			for _, id := range ids {
-				s := spec
-				s.ID = id
-				if _, err := l.AddDevice(s); err != nil {
-					return errAt(d.Pos, "%v", err)
-				}
-			}
-			if err := l.Provision(ids, d.Install); err != nil {
-				return errAt(d.Pos, "provisioning %s: %v", strings.Join(d.Install, ", "), err)
-			}
-			continue
-		}
 		for _, id := range ids {
 			s := spec
 			s.ID = id
 			if _, err := l.AddDevice(s); err != nil {
 				return errAt(d.Pos, "%v", err)
+			}
+			if fleet {
+				continue // a fleet's boards are all built, then provisioned together
 			}
 			for _, name := range d.Install {
 				if err := l.Load(id, name); err != nil {
@@ -167,6 +156,11 @@ func (sc *Scenario) populate(l *lab.Lab, fleet bool) error {
 				if err := l.Start(id, name); err != nil {
 					return errAt(d.Pos, "starting %s on %s: %v", name, id, err)
 				}
+			}
+		}
+		if fleet {
+			if err := l.Provision(ids, d.Install); err != nil {
+				return errAt(d.Pos, "provisioning %s: %v", strings.Join(d.Install, ", "), err)
 			}
 		}
 	}
